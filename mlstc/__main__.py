@@ -42,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "run":
             from pathlib import Path
 
-            runner.execute(runner.find(args.notebook), args.profile, dict(args.parameter),
+            # notebooks run with the repository as working directory: make file paths absolute
+            parameters = {k: str(Path(v).resolve()) if Path(v).exists() and not Path(v).is_absolute() else v
+                          for k, v in args.parameter}
+            runner.execute(runner.find(args.notebook), args.profile, parameters,
                            output_dir=Path(args.output_dir) if args.output_dir else None)
         elif args.command == "check-data":
             from mlstc import data

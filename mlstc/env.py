@@ -7,6 +7,7 @@ profile, seeds every random generator in use, sets the plot style, and returns a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.metadata
 import os
@@ -70,11 +71,36 @@ def machine() -> dict:
     return info
 
 
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null for a moment: TensorFlow's C++ start-up
+    messages ("oneDNN custom operations are on", "Could not find cuda drivers") are
+    written before its log level applies, and would clutter every notebook."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+@cache
+def import_tensorflow():
+    """Import TensorFlow and initialise its devices quietly; return the module."""
+    with native_stderr_silenced():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    return tf
+
+
 def gpus() -> list[str]:
     """Names of the GPUs TensorFlow sees (imports TensorFlow)."""
-    import tensorflow as tf
-
-    return [d.name for d in tf.config.list_physical_devices("GPU")]
+    return [d.name for d in import_tensorflow().config.list_physical_devices("GPU")]
 
 
 def peak_memory_mib() -> float:

@@ -92,3 +92,22 @@ def tree(hierarchy: dict, counts: dict, ax=None, title: str = ""):
     ax.axis("off")
     ax.set_title(title)
     return ax
+
+
+def f1_vs_frequency(f1, train_counts, labels=None, ax=None, title: str = ""):
+    """Per-label F1 against the label's training documents (log scale)."""
+    import numpy as np
+
+    ax = ax or plt.subplots(figsize=(8, 4.5))[1]
+    counts = np.asarray(train_counts, dtype=float)
+    ax.scatter(np.maximum(counts, 0.8), f1, s=18, alpha=0.7)
+    ax.set_xscale("log")
+    ax.set_xlabel("training documents with the label (log scale)")
+    ax.set_ylabel("test F1")
+    ax.set_ylim(-0.05, 1.05)
+    if labels is not None:
+        for x, y, name in zip(counts, f1, labels):
+            if x >= np.sort(counts)[-5] or (y == 0 and x >= 5):
+                ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_title(title)
+    return ax

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -55,12 +56,19 @@ def execute(
     print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: profile {prof.name}, timeout {timeout_s} s", flush=True)
     started = time.perf_counter()
     environment = dict(os.environ, MLSTC_PROFILE=prof.name)
+    # papermill and its kernel run in their own process group, so a timeout stops both
+    process = subprocess.Popen(command, env=environment, start_new_session=True)
     try:
-        subprocess.run(command, check=True, timeout=timeout_s, env=environment)
+        returncode = process.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
         raise RuntimeError(f"{notebook.name} ran past its {timeout_s} s timeout; partial run in {partial}") from None
-    except subprocess.CalledProcessError:
-        raise RuntimeError(f"{notebook.name} failed; the executed notebook with the error is {partial}") from None
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    if returncode:
+        raise RuntimeError(f"{notebook.name} failed; the executed notebook with the error is {partial}")
     final = output_dir / notebook.name
     shutil.move(partial, final)
     print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: done in {time.perf_counter() - started:.0f} s -> {final}",
@@ -75,13 +83,12 @@ def build(strict: bool = True) -> None:
                "build", str(root)]
     if strict:
         command += ["-W", "-n", "--keep-going"]
-    started = time.time()
     try:
         subprocess.run(command, check=True)
     except subprocess.CalledProcessError:
         raise RuntimeError("the book build failed (warnings are errors); see the messages above") from None
     index = root / "_build" / "html" / "index.html"
-    if not index.is_file() or index.stat().st_mtime < started:
+    if not index.is_file():
         raise RuntimeError(f"the book build wrote no {index}")
 
 

@@ -1,0 +1,39 @@
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from mlstc import runner
+
+
+def notebook(path, body):
+    nb = new_notebook(cells=[new_code_cell('profile = ""\nvalue = 1', metadata={"tags": ["parameters"]}),
+                             new_code_cell(body)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, path)
+    return path
+
+
+def test_execute_injects_parameters_and_writes_the_executed_copy(tmp_path):
+    source = notebook(tmp_path / "nb.ipynb", "print(profile, value * 2)")
+    out = runner.execute(source, "smoke", {"value": "21"}, output_dir=tmp_path / "book")
+    executed = json.loads(out.read_text())
+    assert executed["metadata"]["papermill"]["parameters"] == {"profile": "smoke", "value": 21}
+    assert "smoke 42" in "".join(executed["cells"][-1]["outputs"][0]["text"])
+
+
+def test_a_failed_run_never_replaces_the_executed_copy(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "nb.ipynb").write_text("good copy")
+    source = notebook(tmp_path / "nb.ipynb", "raise RuntimeError('boom')")
+    with pytest.raises(RuntimeError, match="nb.ipynb failed; the executed notebook with the error is"):
+        runner.execute(source, "smoke", output_dir=book)
+    assert (book / "nb.ipynb").read_text() == "good copy"
+
+
+def test_timeout_is_reported(tmp_path):
+    source = notebook(tmp_path / "nb.ipynb", "import time; time.sleep(60)")
+    with pytest.raises(RuntimeError, match="ran past its 8 s timeout"):
+        runner.execute(source, "smoke", output_dir=tmp_path / "book", timeout_s=8)
