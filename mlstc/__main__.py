@@ -4,6 +4,7 @@
     python -m mlstc book --profile smoke --only 00
     python -m mlstc run 00_data -p dataset my_news.csv --profile cpu
     python -m mlstc check-data                 # find and verify every data set
+    python -m mlstc predict --model results/cpu/02_lstm/models/reuters "Oil prices fell"
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check-data", help="find and verify every data set")
     check.add_argument("--data-dir", default=None)
 
+    predict = commands.add_parser("predict", help="labels and scores of new texts from a saved model")
+    predict.add_argument("--model", required=True, help="directory written by mlstc.models.save()")
+    predict.add_argument("texts", nargs="*", help="texts to classify")
+    predict.add_argument("--file", help="a UTF-8 file with one text per line")
+    predict.add_argument("--top-k", type=int, default=3, help="always show this many best labels")
+
     args = parser.parse_args(argv)
     from mlstc import runner
 
@@ -54,6 +61,21 @@ def main(argv: list[str] | None = None) -> int:
                 ds = data.load(name, args.data_dir)
                 sizes = ", ".join(f"{k} {len(v)}" for k, v in ds.splits.items())
                 print(f"{name}: {len(ds.provenance.files)} files verified in {ds.provenance.location}; {sizes}")
+        elif args.command == "predict":
+            texts = list(args.texts)
+            if args.file:
+                from pathlib import Path
+
+                texts += [line for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+            if not texts:
+                raise ValueError("give texts as arguments or --file FILE")
+            from mlstc import models
+
+            predictor = models.Predictor(args.model)
+            for text, labels in zip(texts, predictor.predict(texts, top_k=args.top_k)):
+                print(text)
+                for label, score, chosen in labels:
+                    print(f"  {'*' if chosen else ' '} {label:<24} {score:.3f}")
     except (RuntimeError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,8 +1,12 @@
 """Multi-label metrics (introduced in chapter 00).
 
-Never plain "accuracy": Keras's ``accuracy`` on a sigmoid output is *binary*
-accuracy over every (document, label) cell, which an empty prediction makes look
-excellent when labels are sparse. :func:`evaluate` reports what tells the truth
+Never plain "accuracy". What ``metrics=['accuracy']`` means depends on the Keras
+version: tf.keras 2 (the source article's imports) chose it from the loss, so with
+``binary_crossentropy`` it was *binary* accuracy over every (document, label) cell,
+which an empty prediction makes look excellent when labels are sparse
+(:func:`binary_accuracy`); Keras 3 chooses it from the output shape, so a multi-label
+output gets *categorical* accuracy, whether the top-scored label is the first true
+label (:func:`keras3_accuracy`). Neither measures multi-label prediction. :func:`evaluate` reports what tells the truth
 (micro/macro/weighted/sample F1, subset accuracy, Hamming loss, ranking metrics),
 built on scikit-learn; :func:`bootstrap` gives percentile intervals by resampling
 test documents.
@@ -27,9 +31,16 @@ def _binary(a) -> np.ndarray:
 
 
 def binary_accuracy(y_true, y_pred) -> float:
-    """What Keras's ``metrics=['accuracy']`` reports for a sigmoid multi-label output:
-    the share of (document, label) cells predicted right."""
+    """The share of (document, label) cells predicted right: what tf.keras 2 reported
+    for ``metrics=['accuracy']`` with ``binary_crossentropy``."""
     return float((_binary(y_true) == _binary(y_pred)).mean())
+
+
+def keras3_accuracy(y_true, scores) -> float:
+    """What Keras 3 reports for ``metrics=['accuracy']`` on a multi-label output
+    (``CategoricalAccuracy``): the share of documents whose top-scored label is the
+    first of their true labels (the argmax of the multi-hot row)."""
+    return float(np.mean(np.argmax(np.asarray(y_true), 1) == np.argmax(np.asarray(scores), 1)))
 
 
 def precision_at_k(y_true, scores, k: int) -> float:
@@ -41,7 +52,8 @@ def precision_at_k(y_true, scores, k: int) -> float:
 
 def evaluate(y_true, y_pred, scores=None, *, ks: Sequence[int] = (1, 3)) -> dict[str, float]:
     """Every multi-label metric for binary predictions ``y_pred``; with ``scores``
-    (probabilities or logits) also label-ranking average precision and precision@k.
+    (probabilities or logits) also label-ranking average precision, precision@k and
+    what Keras 3's ``accuracy`` would report.
     Labels no document has and none is predicted score 0 F1 (``zero_division=0``)."""
     y_true, y_pred = _binary(y_true), _binary(y_pred)
     if y_true.shape != y_pred.shape:
@@ -57,6 +69,7 @@ def evaluate(y_true, y_pred, scores=None, *, ks: Sequence[int] = (1, 3)) -> dict
         scores = np.asarray(scores, dtype=float)
         has_label = y_true.sum(1) > 0
         out["lrap"] = skm.label_ranking_average_precision_score(y_true[has_label], scores[has_label])
+        out["keras3_accuracy"] = keras3_accuracy(y_true, scores)
         for k in ks:
             out[f"precision@{k}"] = precision_at_k(y_true, scores, k)
     return {name: float(value) for name, value in out.items()}
