@@ -26,7 +26,7 @@ from mlstc import paths, profiles
 
 # Quiet, deterministic defaults; set before TensorFlow or transformers are imported.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's native INFO/WARNING/"E" chatter
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -95,6 +95,7 @@ def import_tensorflow():
         import tensorflow as tf
 
         tf.config.list_physical_devices()
+    tf.get_logger().setLevel("ERROR")  # e.g. retracing notices for length-bucketed batches
     return tf
 
 

@@ -1,7 +1,7 @@
 """Neural models and their saved form (introduced in chapter 02).
 
-- :func:`article_example1` is the source article's Example 1 as written (Keras 3
-  forces one change: ``Embedding`` no longer takes ``input_length``).
+- :func:`article_example1` is the source article's Example 1 as written; it still runs
+  under Keras 3 (``input_length`` is deprecated and ignored, with a warning).
 - :func:`lstm_classifier` is the version a careful engineer would ship: raw text in
   (``TextVectorization`` inside the model, so the saved model needs no separate
   tokenizer), a bidirectional LSTM, :class:`mlstc.layers.AttentionPooling`, dropout,
@@ -29,11 +29,10 @@ LABELS_FILE = "labels.json"
 
 def article_example1(vocab_size: int, embedding_dim: int, max_length: int, num_labels: int) -> keras.Model:
     """Example 1 of the article, compiled as written: sigmoid outputs, binary
-    cross-entropy and ``metrics=['accuracy']`` (which Keras resolves to binary
-    accuracy for this output)."""
+    cross-entropy and ``metrics=['accuracy']``, which Keras 3 resolves to categorical
+    accuracy for this output (tf.keras 2 gave binary accuracy)."""
     model = keras.Sequential([
-        keras.Input(shape=(max_length,)),
-        keras.layers.Embedding(vocab_size, embedding_dim),
+        keras.layers.Embedding(vocab_size, embedding_dim, input_length=max_length),
         keras.layers.LSTM(128),
         keras.layers.Dropout(0.5),
         keras.layers.Dense(num_labels, activation="sigmoid"),
@@ -98,6 +97,22 @@ def as_text_input(texts):
     import tensorflow as tf
 
     return tf.constant([str(t) for t in texts])[:, None]
+
+
+def attention_weights(model: keras.Model, texts) -> tuple[list[list[str]], list[np.ndarray]]:
+    """Per text, its words (as the model's vocabulary sees them, after truncation) and
+    the attention weight the model gave each (they sum to one)."""
+    vectorizer = model.get_layer("vectorize")
+    vocabulary = vectorizer.get_vocabulary()
+    ids = np.asarray(model.get_layer("truncate")(vectorizer(as_text_input(texts))))
+    states = np.asarray(keras.Model(model.inputs, model.get_layer("bilstm").output)(as_text_input(texts)))
+    layer = model.get_layer("attention")
+    probe = AttentionPooling(layer.units, return_weights=True)
+    probe.build(states.shape)
+    probe.set_weights(layer.get_weights())
+    weights = np.asarray(probe(states, mask=ids != 0)[1])
+    words = [[vocabulary[i] for i in row if i != 0] for row in ids]
+    return words, [w[: len(ws)] for w, ws in zip(weights, words)]
 
 
 def save(model_dir, model: keras.Model, label_names, thresholds, **info) -> Path:

@@ -25,6 +25,7 @@ class Profile:
     max_docs: dict[str, int | None]
     bootstrap_samples: int
     notebook_timeout_s: int
+    max_epochs: int  # cap on training epochs of the neural chapters
 
 
 PROFILES: dict[str, Profile] = {
@@ -34,6 +35,7 @@ PROFILES: dict[str, Profile] = {
         max_docs={"train": 400, "validation": 100, "test": 200},
         bootstrap_samples=200,
         notebook_timeout_s=15 * 60,
+        max_epochs=2,
     ),
     "cpu": Profile(
         name="cpu",
@@ -41,6 +43,7 @@ PROFILES: dict[str, Profile] = {
         max_docs={"train": None, "validation": None, "test": None},
         bootstrap_samples=1000,
         notebook_timeout_s=60 * 60,
+        max_epochs=40,
     ),
     "gpu": Profile(
         name="gpu",
@@ -48,6 +51,7 @@ PROFILES: dict[str, Profile] = {
         max_docs={"train": None, "validation": None, "test": None},
         bootstrap_samples=1000,
         notebook_timeout_s=3 * 60 * 60,
+        max_epochs=40,
     ),
 }
 

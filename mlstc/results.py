@@ -133,7 +133,12 @@ def load_probs(json_path: Path) -> dict[str, np.ndarray]:
 def records(profile: str | None = None) -> list[dict]:
     """Every metrics JSON under ``results/`` (one profile, or all)."""
     root = paths.results_dir(profile or "")
-    return [json.loads(p.read_text()) | {"path": str(p)} for p in sorted(root.rglob("*.json"))]
+    found = []
+    for path in sorted(root.rglob("*.json")):
+        record = json.loads(path.read_text())
+        if isinstance(record, dict) and record.get("schema") == SCHEMA:  # not a saved model's labels.json
+            found.append(record | {"path": str(path)})
+    return found
 
 
 def table(profile: str | None = None, metrics: list[str] | None = None) -> pd.DataFrame:

@@ -54,7 +54,8 @@ def test_missing_or_mismatched_model_directories(trained, tmp_path, capsys):
 
 
 def test_article_example1_accuracy_is_categorical_accuracy_in_keras3():
-    model = models.article_example1(vocab_size=50, embedding_dim=4, max_length=6, num_labels=90)
+    with pytest.warns(UserWarning, match="input_length"):  # runs as written, with a deprecation warning
+        model = models.article_example1(vocab_size=50, embedding_dim=4, max_length=6, num_labels=90)
     x = np.zeros((4, 6), dtype="int32")
     y = np.zeros((4, 90), dtype="float32")
     y[:, 0] = 1
@@ -67,3 +68,26 @@ def test_article_example1_accuracy_is_categorical_accuracy_in_keras3():
     assert result["accuracy"] == pytest.approx(metrics.keras3_accuracy(y, probs), abs=1e-6)
     assert metrics.keras3_accuracy(y, probs) == pytest.approx(np.mean(probs.argmax(1) == 0))
     assert metrics.binary_accuracy(y, np.zeros_like(y)) == pytest.approx(89 / 90)
+
+
+def test_bucketed_training_learns_and_predictions_keep_input_order():
+    import keras
+
+    from mlstc import training
+
+    keras.utils.set_random_seed(1)
+    texts = [("oil " * (i % 7 + 1)) + "fell" if i % 2 else ("rates " * (i % 5 + 1)) + "rose" for i in range(120)]
+    y = np.array([[i % 2, 1 - i % 2] for i in range(120)], dtype="float32")
+    vectorizer = models.text_vectorizer(texts, max_tokens=20, max_length=16)
+    model = models.lstm_classifier(vectorizer, 2, embedding_dim=8, units=4, attention_units=4, learning_rate=0.05)
+    history = training.fit(model, texts[:90], y[:90], texts[90:], y[90:], epochs=4, batch_size=16, verbose=0)
+    assert max(history.history["val_micro_f1"]) > 0.9
+    logits = training.predict_logits(model, texts[90:], batch_size=7)
+    direct = np.asarray(model.predict(models.as_text_input(texts[90:]), verbose=0))
+    assert np.allclose(logits, direct, atol=1e-5)
+
+
+def test_attention_weights_for_real_words(trained):
+    words, weights = models.attention_weights(trained, ["crude oil prices fell", "rates"])
+    assert words[0] == ["crude", "oil", "prices", "fell"] and words[1] == ["rates"]
+    assert np.isclose(weights[0].sum(), 1, atol=1e-5) and len(weights[0]) == 4 and weights[1].tolist() == [1.0]

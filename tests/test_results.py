@@ -36,7 +36,10 @@ def test_save_load_and_table_round_trip():
     assert record["versions"]["numpy"] == np.__version__ and record["peak_memory_mib"] > 0
     loaded = results.load_probs(path)
     assert np.allclose(loaded["validation"], probs["validation"], atol=1e-7)
+    (path.parent / "models" / "m").mkdir(parents=True)
+    (path.parent / "models" / "m" / "labels.json").write_text('{"label_names": ["a"]}')
     table = results.table("smoke")
+    assert len(table) == 1
     assert table.loc[("smoke", "00_data", "toy", "prior"), "micro_f1"] == 0.25
 
 
