@@ -132,8 +132,8 @@ def annotate(
         with open(path, "rb") as handle:
             store = pickle.load(handle)
     keys = [_text_key(t) for t in texts]
-    todo = list(dict.fromkeys(i for i, k in enumerate(keys) if k not in store))
-    unique_todo = list({keys[i]: i for i in todo}.values())
+    # one index per text not yet in the cache (duplicate texts are annotated once)
+    unique_todo = list({k: i for i, k in enumerate(keys) if k not in store}.values())
     started = time.perf_counter()
     if unique_todo:
         n_process = n_process or max(1, min(os.cpu_count() or 1, len(unique_todo) // 500))
