@@ -29,9 +29,16 @@ def default_dir() -> Path:
     return Path(get_model_path())
 
 
+# what KerasHub's BertBackbone and AutoTokenizer read from a checkpoint directory
+FILES = ["config.json", "*.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json",
+         "special_tokens_map.json"]
+
+
 def resolve(checkpoint: str | os.PathLike = "") -> str:
-    """``""`` or ``all-MiniLM-L6-v2`` -> the offline directory; an existing directory
-    -> itself; anything else is taken as a hub name (needs network)."""
+    """The local directory of a checkpoint: ``""`` or ``all-MiniLM-L6-v2`` -> the
+    offline copy; an existing directory -> itself; anything else is a Hugging Face
+    hub name (``bert-base-uncased``, ``ProsusAI/finbert``), downloaded once into the
+    Hugging Face cache, so that KerasHub and the tokenizer read the same directory."""
     if not checkpoint or str(checkpoint) == DEFAULT:
         return str(default_dir())
     path = Path(checkpoint).expanduser()
@@ -39,7 +46,22 @@ def resolve(checkpoint: str | os.PathLike = "") -> str:
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"{path} is not a Hugging Face checkpoint directory (no config.json).")
         return str(path)
-    return str(checkpoint)
+    return download(str(checkpoint))
+
+
+@cache
+def download(name: str) -> str:
+    """``huggingface_hub.snapshot_download`` of the files in :data:`FILES`."""
+    import huggingface_hub
+
+    try:
+        return huggingface_hub.snapshot_download(name, allow_patterns=FILES)
+    except Exception as error:  # offline, unknown name, gated model: one clear message
+        raise FileNotFoundError(
+            f"Checkpoint {name!r} is neither a local directory nor downloadable from the Hugging Face hub "
+            f"({type(error).__name__}: {error}). Pass the path of a local copy (a directory with config.json, "
+            "the vocabulary and model.safetensors), or run where the hub can be reached."
+        ) from error
 
 
 @cache

@@ -7,7 +7,8 @@
   tokenizer), a bidirectional LSTM, :class:`mlstc.layers.AttentionPooling`, dropout,
   and *logits* out, trained with ``BinaryCrossentropy(from_logits=True)``.
 - :func:`save` / :class:`Predictor` keep a model together with its label names and
-  tuned thresholds in one directory; ``python -m mlstc predict`` uses them.
+  tuned thresholds in one directory; ``python -m mlstc predict`` uses them. BERT
+  models (:func:`mlstc.bert.save`) also keep their tokenizer and truncation there.
 """
 
 from __future__ import annotations
@@ -140,6 +141,19 @@ class Predictor:
         self.label_names = meta["label_names"]
         self.thresholds = np.asarray(meta["thresholds"], dtype=float)
         self.info = meta.get("info", {})
+        self.encoding = self.info.get("encoding")  # word-piece models (chapter 03) keep their tokenizer
+        if self.encoding:
+            import keras_hub  # noqa: F401  (registers BertBackbone for loading)
+
+            from mlstc import bert
+
+            tokenizer_dir = model_dir / bert.TOKENIZER_DIR
+            if not tokenizer_dir.is_dir():
+                raise FileNotFoundError(f"{model_dir}: {bert.TOKENIZER_DIR}/ is missing; save the model with "
+                                        "mlstc.bert.save(), which writes the tokenizer beside it.")
+            import transformers
+
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_dir)
         self.model = keras.saving.load_model(model_dir / MODEL_FILE)
         outputs = self.model.output_shape[-1]
         if outputs != len(self.label_names) or len(self.thresholds) != outputs:
@@ -151,7 +165,13 @@ class Predictor:
         texts = [str(t) for t in texts]
         if not texts or any(not t.strip() for t in texts):
             raise ValueError("give one or more non-empty texts")
-        logits = self.model.predict(as_text_input(texts), batch_size=batch_size, verbose=0)
+        if self.encoding:
+            from mlstc import bert
+
+            encoded = bert.encode(texts, self.tokenizer, self.encoding["max_length"], self.encoding["strategy"])
+            logits = bert.predict_logits(self.model, encoded, batch_size)
+        else:
+            logits = self.model.predict(as_text_input(texts), batch_size=batch_size, verbose=0)
         return 1 / (1 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
     def predict(self, texts, top_k: int = 3) -> list[list[tuple[str, float, bool]]]:

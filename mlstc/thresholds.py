@@ -66,3 +66,15 @@ def predict(probs, thresholds, *, at_least_one: bool = False) -> np.ndarray:
         empty = pred.sum(1) == 0
         pred[empty, probs[empty].argmax(1)] = 1
     return pred
+
+
+def compare(y_val, probs_val, y_test, probs_test, strategies=STRATEGIES) -> dict[str, tuple[np.ndarray, dict]]:
+    """Each strategy tuned on validation and scored on test:
+    ``{strategy: (thresholds, mlstc.metrics.evaluate(y_test, predictions))}``."""
+    from mlstc import metrics
+
+    out = {}
+    for strategy in strategies:
+        cuts = fit(y_val, probs_val, strategy)
+        out[strategy] = (cuts, metrics.evaluate(y_test, predict(probs_test, cuts)))
+    return out

@@ -7,9 +7,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 from mlstc import runner
 
 
-def notebook(path, body):
+def notebook(path, body, tags=()):
     nb = new_notebook(cells=[new_code_cell('profile = ""\nvalue = 1', metadata={"tags": ["parameters"]}),
-                             new_code_cell(body)],
+                             new_code_cell(body, metadata={"tags": list(tags)} if tags else {})],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nbformat.write(nb, path)
     return path
@@ -37,3 +37,13 @@ def test_timeout_is_reported(tmp_path):
     source = notebook(tmp_path / "nb.ipynb", "import time; time.sleep(60)")
     with pytest.raises(RuntimeError, match="ran past its 8 s timeout"):
         runner.execute(source, "smoke", output_dir=tmp_path / "book", timeout_s=8)
+
+
+def test_a_cell_tagged_raises_exception_must_raise_and_does_not_fail_the_run(tmp_path):
+    source = notebook(tmp_path / "nb.ipynb", "from transformers import NoSuchClass", tags=["raises-exception"])
+    out = runner.execute(source, "smoke", output_dir=tmp_path / "book")
+    outputs = json.loads(out.read_text())["cells"][-1]["outputs"]
+    assert [o["ename"] for o in outputs if o["output_type"] == "error"] == ["ImportError"]
+    quiet = notebook(tmp_path / "quiet.ipynb", "print('no error')", tags=["raises-exception"])
+    with pytest.raises(RuntimeError, match="quiet.ipynb failed"):
+        runner.execute(quiet, "smoke", output_dir=tmp_path / "book")

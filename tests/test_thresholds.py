@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mlstc import thresholds
+from mlstc import metrics, thresholds
 
 
 def test_per_label_thresholds_find_each_labels_separating_point():
@@ -37,3 +37,15 @@ def test_global_threshold_maximises_micro_f1():
 def test_at_least_one_label():
     probs = np.array([[0.1, 0.3], [0.9, 0.2]])
     assert thresholds.predict(probs, 0.5, at_least_one=True).tolist() == [[0, 1], [1, 0]]
+
+
+def test_compare_tunes_each_strategy_on_validation_and_scores_test():
+    rng = np.random.default_rng(0)
+    y = (rng.random((200, 3)) < [0.5, 0.2, 0.05]).astype(int)
+    probs = np.clip(y * 0.3 + rng.random((200, 3)) * 0.6, 0, 1)
+    out = thresholds.compare(y[:100], probs[:100], y[100:], probs[100:])
+    assert list(out) == ["fixed", "global", "per_label"]
+    assert out["fixed"][0].tolist() == [0.5] * 3
+    assert np.array_equal(out["per_label"][0], thresholds.tune_per_label(y[:100], probs[:100]))
+    expected = metrics.evaluate(y[100:], probs[100:] >= out["global"][0])["micro_f1"]
+    assert out["global"][1]["micro_f1"] == expected
