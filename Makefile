@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PROFILE ?= cpu
-# The data folder: ../shared/data beside the checkout when it exists, else the download cache.
-export MLSTC_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),$(HOME)/.cache/mlstc/data)
+# The data folder: ../shared/data beside the checkout when it exists; otherwise unset, so
+# that the loaders use (and download Reuters into) the cache, ~/.cache/mlstc/data.
+export MLSTC_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 SPACY_MODEL_URL := https://github.com/explosion/spacy-models/releases/download/en_core_web_sm-3.8.0/en_core_web_sm-3.8.0-py3-none-any.whl
 
 .PHONY: venv book test unit notebooks html check-data clean
@@ -38,6 +39,8 @@ test: unit notebooks html
 unit: venv
 	$(BIN)/python -m pytest tests
 
+# Each notebook alone (its own empty results folder), on the real data sets and on a
+# generated CSV of "your own" headlines, with nothing written beside that file (conftest.py).
 notebooks: venv
 	MLSTC_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
 

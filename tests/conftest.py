@@ -14,6 +14,7 @@ def data_dir() -> Path:
         if os.environ.get("CI"):
             pytest.fail(f"CI without the data sets: {path} has no reuters21578/")
         pytest.skip(f"real data sets not found in {path}; set MLSTC_DATA_DIR")
+    os.environ.setdefault("MLSTC_DATA_DIR", str(path))  # for notebooks the tests run in a kernel
     return path
 
 

@@ -9,6 +9,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from mlstc.core.storage import slug
+
 SPLITS = ("train", "validation", "test")
 
 
@@ -61,6 +63,15 @@ class Dataset:
     provenance: Provenance
     hierarchy: Mapping[str, list[str]] | None = None
     extras: Mapping[str, list] = dataclasses.field(default_factory=dict)
+    content_hash: str = ""  # SHA-256 of a user's file; empty for the named corpora
+
+    @property
+    def key(self) -> str:
+        """The name results, caches and saved models are filed under: the corpus
+        name (``reuters``), or for a user's file its name plus the first 8 hex digits
+        of its SHA-256 (``headlines-1f2e3d4c``), so two different files with the same
+        stem never share an entry."""
+        return f"{slug(self.name)}-{self.content_hash[:8]}" if self.content_hash else self.name
 
     def __post_init__(self):
         n = len(self.texts)

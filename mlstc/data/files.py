@@ -1,15 +1,18 @@
 """Finding, verifying and downloading data files (introduced in chapter 00).
 
 Every data set has a manifest ``data/checksums/<name>.sha256`` (the output of
-``sha256sum``). A loader asks :func:`locate` for the folder, which checks the data
-directory, unpacks an archive found there, or, for a data set with an upstream
-address, downloads it into the cache; then :func:`verify` checks the SHA-256 of every
-file the loader reads.
+``sha256sum``). A loader asks :func:`locate` for the folder, then :func:`verify`
+checks the SHA-256 of every file the loader reads.
+
+A data folder the user named (the ``data_dir`` argument or ``$MLSTC_DATA_DIR``) is
+used as it is: if it does not exist or lacks the data set, that is an error naming
+it, never a silent switch to another copy. Only when no folder was named does the
+loader look in the download folder of the cache and, for a data set with an
+upstream address, download it there, saying so.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tarfile
 import tempfile
@@ -18,7 +21,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from mlstc import paths
+from mlstc.core import paths, storage
 from mlstc.data.dataset import DataError
 
 
@@ -38,12 +41,7 @@ def read_manifest(name: str) -> dict[str, str]:
     return out
 
 
-def sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+sha256 = storage.file_sha256
 
 
 def verify(folder: Path, name: str, files: Iterable[str]) -> dict[str, str]:
@@ -75,7 +73,7 @@ def verify(folder: Path, name: str, files: Iterable[str]) -> dict[str, str]:
 
 
 def locate(
-    data_dir: Path,
+    data_dir,
     folder: str,
     marker: str,
     *,
@@ -85,25 +83,37 @@ def locate(
 ) -> Path:
     """The folder holding data set ``folder`` (a file named ``marker`` inside it).
 
-    Looked for, in order: ``data_dir/folder``, ``data_dir`` itself, an archive
-    ``data_dir/<folder>.tar.gz``/``.zip`` (unpacked into the cache), an earlier
-    download in the cache, and finally a download from ``urls``.
+    ``data_dir`` is the loader's argument (``None``: ``$MLSTC_DATA_DIR``, else the
+    cache). In a named folder the data set is ``<folder>/<name>/``, the folder itself,
+    or an archive ``<name>.tar.gz``/``.zip`` there (unpacked into the cache, the
+    archive left as it is). Without a named folder: an earlier download in the cache,
+    else a download from ``urls`` into the cache.
     """
-    unpacked = paths.cache_dir() / "data" / folder
-    candidates = [data_dir / folder, data_dir, unpacked]
+    base, named = paths.data_dir(data_dir)
+    unpacked = paths.download_dir() / folder
+    source = "the data_dir argument" if data_dir else f"${paths.DATA_ENV}" if named else "the download cache"
+    if named and not base.is_dir():
+        raise FileNotFoundError(
+            f"The data folder {base} (from {source}) does not exist. Point {source} at the folder that "
+            f"holds {folder}/, or leave it unset to use the download cache {paths.download_dir()}."
+        )
+    candidates = [base / folder, base] if named else [unpacked]
     for candidate in candidates:
         if (candidate / marker).is_file():
             return candidate
-    for suffix in (".tar.gz", ".tgz", ".zip"):
-        archive = data_dir / f"{folder}{suffix}"
-        if archive.is_file():
-            return unpack(archive, unpacked, marker)
-    if download and urls:
+    if named:
+        for suffix in (".tar.gz", ".tgz", ".zip"):
+            archive = base / f"{folder}{suffix}"
+            if archive.is_file():
+                cached = paths.download_dir() / f"{folder}-{storage.file_sha256(archive)[:12]}"
+                return cached if (cached / marker).is_file() else unpack(archive, cached, marker)
+    elif download and urls:
+        print(f"No data folder given ({paths.DATA_ENV} unset): downloading {folder} into {unpacked}")
         return fetch(urls, unpacked, marker)
     looked = "\n  ".join(str(c) for c in candidates)
     raise FileNotFoundError(
-        f"Could not find the {folder} data ({marker}). Looked in:\n  {looked}\n"
-        f"Set MLSTC_DATA_DIR (or the notebook's data_dir parameter) to the folder that holds "
+        f"Could not find the {folder} data ({marker}) in {source}. Looked in:\n  {looked}\n"
+        f"Set {paths.DATA_ENV} (or the notebook's data_dir parameter) to the folder that holds "
         f"{folder}/. {how_to_get}"
     )
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import ast
 import json
+from collections import Counter
 from pathlib import Path
 
-from mlstc import paths
 from mlstc.data import files
 from mlstc.data.dataset import DataError, Dataset, Provenance, multi_hot, stratified_splits
+from mlstc.data.hierarchy import Hierarchy, expand_paths
 
 NAME = "fiqa2018"
 FILES = {"headline": "task1_headline_ABSA_train.json", "post": "task1_post_ABSA_train.json"}
@@ -86,6 +87,42 @@ def read_items(path: Path, source: str, repaired: list[str] | None = None) -> li
     return items
 
 
+SENTIMENT_CUTOFF = 0.1  # |score| <= 0.1 is neutral (about 8% of targets)
+MIN_LEVEL3_DOCS = 5  # a sentiment/aspect/sub-aspect label needs this many documents
+
+
+def _read(data_dir):
+    folder = files.locate(data_dir, NAME, FILES["headline"], how_to_get=HOW_TO_GET)
+    digests = files.verify(folder, NAME, FILES.values())
+    repaired: list[str] = []
+    items = [it for source, file in FILES.items() for it in read_items(folder / file, source, repaired)]
+    return folder, digests, items, repaired
+
+
+def _dataset(name, folder, digests, items, repaired, label_sets, notes, *, seed, test_fraction,
+             validation_fraction) -> Dataset:
+    label_names = sorted(set().union(*label_sets))
+    y = multi_hot(label_sets, label_names)
+    splits = stratified_splits(y, seed=seed, test_fraction=test_fraction, validation_fraction=validation_fraction)
+    tree = Hierarchy.from_paths(label_names)
+    return Dataset(
+        name=name,
+        texts=[it["text"] for it in items],
+        y=y,
+        label_names=label_names,
+        splits=splits,
+        ids=[it["id"] for it in items],
+        provenance=Provenance(
+            source=SOURCE, location=str(folder), files=digests,
+            notes=[f"splits: test {test_fraction:.0%} of all, validation {validation_fraction:.1%} of the rest; "
+                   f"iterative stratification, seed {seed}", *notes,
+                   *(f"repaired a defect of the published file: {r}" for r in repaired)],
+        ),
+        hierarchy={p: tree.children(p) for p in tree.nodes if tree.children(p)},
+        extras={"source": [it["source"] for it in items], "targets": [it["targets"] for it in items]},
+    )
+
+
 def load(
     data_dir: str | Path | None = None,
     *,
@@ -96,40 +133,42 @@ def load(
     """FiQA 2018 task 1 headlines and posts with level-1 and level-2 aspect labels;
     70/10/20 splits by default (iterative stratification, ``seed``), since only the
     training files were released."""
-    folder = files.locate(paths.data_dir(data_dir), NAME, FILES["headline"], how_to_get=HOW_TO_GET)
-    digests = files.verify(folder, NAME, FILES.values())
-    repaired: list[str] = []
-    items = [it for source, file in FILES.items() for it in read_items(folder / file, source, repaired)]
-    label_sets = []
-    hierarchy: dict[str, set[str]] = {}
-    for item in items:
-        labels = set()
-        for target in item["targets"]:
-            parts = target["aspect"].split("/")
-            labels.add(parts[0])
-            if len(parts) > 1:
-                child = "/".join(parts[:2])
-                labels.add(child)
-                hierarchy.setdefault(parts[0], set()).add(child)
-            else:
-                hierarchy.setdefault(parts[0], set())
-        label_sets.append(labels)
-    label_names = sorted(set().union(*label_sets))
-    y = multi_hot(label_sets, label_names)
-    splits = stratified_splits(y, seed=seed, test_fraction=test_fraction, validation_fraction=validation_fraction)
-    return Dataset(
-        name="fiqa",
-        texts=[it["text"] for it in items],
-        y=y,
-        label_names=label_names,
-        splits=splits,
-        ids=[it["id"] for it in items],
-        provenance=Provenance(
-            source=SOURCE, location=str(folder), files=digests,
-            notes=[f"splits: test {test_fraction:.0%} of all, validation {validation_fraction:.1%} of the rest; "
-                   f"iterative stratification, seed {seed}",
-                   *(f"repaired a defect of the published file: {r}" for r in repaired)],
-        ),
-        hierarchy={parent: sorted(children) for parent, children in sorted(hierarchy.items())},
-        extras={"source": [it["source"] for it in items], "targets": [it["targets"] for it in items]},
-    )
+    folder, digests, items, repaired = _read(data_dir)
+    label_sets = expand_paths([["/".join(t["aspect"].split("/")[:2]) for t in it["targets"]] for it in items])
+    return _dataset("fiqa", folder, digests, items, repaired, label_sets, [], seed=seed, test_fraction=test_fraction,
+                    validation_fraction=validation_fraction)
+
+
+def sentiment(score: float, cutoff: float = SENTIMENT_CUTOFF) -> str:
+    """``positive`` above ``cutoff``, ``negative`` below ``-cutoff``, else ``neutral``."""
+    return "positive" if score > cutoff else "negative" if score < -cutoff else "neutral"
+
+
+def load_sentiment(
+    data_dir: str | Path | None = None,
+    *,
+    seed: int = 0,
+    test_fraction: float = 0.2,
+    validation_fraction: float = 0.125,
+    cutoff: float = SENTIMENT_CUTOFF,
+    min_level3_docs: int = MIN_LEVEL3_DOCS,
+) -> Dataset:
+    """The source article's hierarchy on real data: sentiment, then aspect.
+
+    Each target contributes ``<sentiment>`` (level 1, from its score with
+    ``cutoff``), ``<sentiment>/<Aspect>`` (level 2, e.g. ``positive/Corporate``) and
+    ``<sentiment>/<Aspect>/<Sub-aspect>`` (level 3, kept only where at least
+    ``min_level3_docs`` documents carry it, else the document keeps level 2). A
+    document whose targets disagree carries a positive and a negative branch.
+    """
+    folder, digests, items, repaired = _read(data_dir)
+    paths3 = [[f"{sentiment(t['score'], cutoff)}/{'/'.join(t['aspect'].split('/')[:2])}" for t in it["targets"]]
+              for it in items]
+    counts = Counter(p for doc in paths3 for p in set(doc) if p.count("/") == 2)
+    label_sets = expand_paths([[p if p.count("/") < 2 or counts[p] >= min_level3_docs else p.rsplit("/", 1)[0]
+                                for p in doc] for doc in paths3])
+    notes = [f"sentiment: score > {cutoff} positive, < -{cutoff} negative, else neutral; level-3 labels with at "
+             f"least {min_level3_docs} documents ({sum(c >= min_level3_docs for c in counts.values())} of "
+             f"{len(counts)})"]
+    return _dataset("fiqa-sentiment", folder, digests, items, repaired, label_sets, notes, seed=seed,
+                    test_fraction=test_fraction, validation_fraction=validation_fraction)

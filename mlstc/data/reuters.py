@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlstc import paths
+from mlstc.core import paths
 from mlstc.data import files
 from mlstc.data.dataset import DataError, Dataset, Provenance, multi_hot, stratified_splits
 
@@ -160,7 +160,7 @@ def load(
     (iterative stratification, ``seed``).
     """
     folder = files.locate(
-        paths.data_dir(data_dir), NAME, "reut2-000.sgm", urls=URLS, download=download,
+        data_dir, NAME, "reut2-000.sgm", urls=URLS, download=download,
         how_to_get="With network access the loader downloads it from the UCI archive; otherwise "
         "put the unpacked reuters21578.tar.gz there (or the archive itself as reuters21578.tar.gz).",
     )

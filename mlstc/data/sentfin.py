@@ -16,7 +16,6 @@ import io
 import json
 from pathlib import Path
 
-from mlstc import paths
 from mlstc.data import files
 from mlstc.data.dataset import DataError, Dataset, Provenance, multi_hot, stratified_splits
 
@@ -66,7 +65,7 @@ def load(
 ) -> Dataset:
     """SEntFiN headlines with labels {negative, neutral, positive}: 70/10/20 splits by
     default (iterative stratification, ``seed``); SEntFiN has no official split."""
-    folder = files.locate(paths.data_dir(data_dir), NAME, FILE, how_to_get=HOW_TO_GET)
+    folder = files.locate(data_dir, NAME, FILE, how_to_get=HOW_TO_GET)
     digests = files.verify(folder, NAME, [FILE])
     rows = read_rows(folder / FILE)
     y = multi_hot([set(d.values()) for _, _, d in rows], LABELS)

@@ -1,8 +1,10 @@
 """A reader's own data: CSV or JSON Lines with a text column, a labels column and an
 optional split column (introduced in chapter 00).
 
-Any notebook runs on it by a papermill parameter, e.g.
-``python -m mlstc run 00_data -p dataset my_news.csv``.
+Every chapter runs on it by a papermill parameter, e.g.
+``python -m mlstc run 02 -p datasets my_news.csv``. Labels written as paths
+(``positive/earnings``) also give the document every prefix (``positive``) and build
+the label hierarchy that chapter 04 uses.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from pathlib import Path
 
 from mlstc.data import files
+from mlstc.data.hierarchy import Hierarchy, expand_paths
 from mlstc.data.dataset import SPLITS, DataError, Dataset, Provenance, multi_hot, stratified_splits
 
 SPLIT_ALIASES = {"train": "train", "validation": "validation", "valid": "validation", "val": "validation",
@@ -58,8 +61,15 @@ def load(
     seed: int = 0,
     test_fraction: float = 0.2,
     validation_fraction: float = 0.125,
+    name: str | None = None,
+    path_separator: str | None = "/",
 ) -> Dataset:
     """Load a CSV/TSV/JSONL file of labelled texts.
+
+    The dataset's ``name`` is the file stem unless given; its ``key`` (under which
+    results and caches are filed) adds a hash of the file's content. Labels holding
+    ``path_separator`` are paths: every prefix becomes a label too and the paths form
+    ``hierarchy`` (``None`` turns this off).
 
     ``labels_column`` holds labels joined by ``label_delimiter`` (or, in JSONL, a
     list); an empty value means a document with no label. ``split_column`` values
@@ -99,7 +109,13 @@ def load(
         ids.append(str(row[id_column]) if id_column else str(row_no))
     if not texts:
         raise DataError(path, "has no rows.", fix="check the file and its header.")
+    hierarchy = None
+    if path_separator and any(path_separator in label for labels in label_sets for label in labels):
+        label_sets = expand_paths(label_sets, path_separator)
     names = list(label_names) if label_names is not None else sorted(set().union(*map(set, label_sets)))
+    if path_separator and any(path_separator in label for label in names):
+        tree = Hierarchy.from_paths(names, path_separator)
+        hierarchy = {p: tree.children(p) for p in tree.nodes if tree.children(p)}
     y = multi_hot(label_sets, names)
     if split_column:
         import numpy as np
@@ -116,13 +132,16 @@ def load(
     else:
         splits = stratified_splits(y, seed=seed, test_fraction=test_fraction, validation_fraction=validation_fraction)
         note = f"splits carved by iterative stratification, seed {seed}"
+    digest = files.sha256(path)
     return Dataset(
-        name=path.stem,
+        name=name or path.stem,
         texts=texts,
         y=y,
         label_names=names,
         splits=splits,
         ids=ids,
         provenance=Provenance(source=f"user file {path.name}", location=str(path.parent),
-                              files={path.name: files.sha256(path)}, notes=[note]),
+                              files={path.name: digest}, notes=[note]),
+        hierarchy=hierarchy,
+        content_hash=digest,
     )

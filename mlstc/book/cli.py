@@ -1,0 +1,111 @@
+"""Command line: ``python -m mlstc book | run | verify | check-data | predict``.
+
+    python -m mlstc book                       # every notebook, cpu profile, then the HTML book
+    python -m mlstc book --profile smoke --only 00
+    python -m mlstc run 02 -p datasets my_news.csv --profile cpu
+    python -m mlstc verify 01                  # rerun chapter 01, compare with results/
+    python -m mlstc check-data                 # find and verify every data set
+    python -m mlstc predict --model results/cpu/02_lstm/models/reuters "Oil prices fell"
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mlstc", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    book = commands.add_parser("book", help="execute the notebooks with papermill and build the HTML book")
+    book.add_argument("--profile", default="", help="smoke, cpu or gpu (default: $MLSTC_PROFILE or cpu)")
+    book.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks (e.g. 00 01_preprocessing)")
+    book.add_argument("--no-execute", action="store_true", help="build from the executed copies already in book/")
+    book.add_argument("--no-build", action="store_true", help="execute only")
+
+    run = commands.add_parser("run", help="execute one notebook into book/")
+    run.add_argument("notebook", help="file name, stem or number, e.g. 00 or 00_data")
+    run.add_argument("--profile", default="")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+                     help="papermill parameter (repeatable)")
+    run.add_argument("--output-dir", default=None, help="where the executed copy goes (default book/)")
+
+    verify = commands.add_parser("verify", help="rerun a chapter into a temporary folder and compare with results/")
+    verify.add_argument("notebook", help="file name, stem or number, e.g. 01")
+    verify.add_argument("--profile", default=None, help="default: the profile of the executed copy in book/")
+
+    check = commands.add_parser("check-data", help="find and verify every data set")
+    check.add_argument("--data-dir", default=None)
+
+    predict = commands.add_parser("predict", help="labels and scores of new texts from a saved model")
+    predict.add_argument("--model", required=True, help="directory written by mlstc.models.saved.save()")
+    predict.add_argument("texts", nargs="*", help="texts to classify")
+    predict.add_argument("--file", help="a UTF-8 file with one text per line")
+    predict.add_argument("--top-k", type=int, default=3, help="always show this many best labels")
+
+    args = parser.parse_args(argv)
+    from mlstc.book import runner
+
+    try:
+        if args.command == "book":
+            runner.book(args.profile, args.only, execute_notebooks=not args.no_execute, build_html=not args.no_build)
+        elif args.command == "run":
+            from pathlib import Path
+
+            # notebooks run with the repository as working directory: make file paths absolute
+            parameters = {k: _absolute(v) if k in ("datasets", "data_dir", "hierarchy", "checkpoint")
+                          else runner.parse_value(v) for k, v in args.parameter}
+            runner.execute(runner.find(args.notebook), args.profile, parameters,
+                           output_dir=Path(args.output_dir) if args.output_dir else None)
+        elif args.command == "verify":
+            from mlstc.book import verify as verifying
+
+            agree, table = verifying.verify(args.notebook, args.profile)
+            import pandas as pd
+
+            with pd.option_context("display.max_rows", None, "display.width", 200):
+                print(table.to_string(index=False))
+            bad = int((~table["agrees"]).sum()) if len(table) else 0
+            print(f"{len(table) - bad} of {len(table)} metrics agree within their tolerance"
+                  + ("" if agree else f"; {bad} disagree"))
+            return 0 if agree else 1
+        elif args.command == "check-data":
+            from mlstc import data
+
+            for name in data.LOADERS:
+                ds = data.load(name, args.data_dir)
+                sizes = ", ".join(f"{k} {len(v)}" for k, v in ds.splits.items())
+                print(f"{name}: {len(ds.provenance.files)} files verified in {ds.provenance.location}; {sizes}")
+        elif args.command == "predict":
+            texts = list(args.texts)
+            if args.file:
+                from pathlib import Path
+
+                texts += [line for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+            if not texts:
+                raise ValueError("give texts as arguments or --file FILE")
+            from mlstc.models import saved
+
+            predictor = saved.Predictor(args.model)
+            for text, labels in zip(texts, predictor.predict(texts, top_k=args.top_k)):
+                print(text)
+                for label, score, chosen in labels:
+                    print(f"  {'*' if chosen else ' '} {label:<24} {score:.3f}")
+    except (RuntimeError, ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _absolute(value: str) -> str:
+    """Make each relative path in a comma-separated list absolute (names stay)."""
+    from pathlib import Path
+
+    def one(item):
+        name, _, path = item.rpartition("=") if "=" in item else ("", "", item)
+        path = str(Path(path).expanduser().resolve()) if Path(path).expanduser().exists() else path
+        return f"{name}={path}" if name else path
+
+    return ",".join(one(item.strip()) for item in value.split(","))

@@ -1,0 +1,116 @@
+"""One plotting style and one way to save figures (introduced in chapter 00).
+
+Figures are saved through :meth:`mlstc.book.setup.Run.figure`, which writes them
+with :func:`save` into the run's staging folder like every other result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+
+
+
+def style() -> None:
+    """The book's figure style: readable on screen and in the rendered HTML."""
+    mpl.rcParams.update({
+        "figure.figsize": (8, 4.5),
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "savefig.bbox": "tight",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.titleweight": "bold",
+        "axes.titlesize": 12,
+        "font.size": 10,
+        "image.cmap": "viridis",
+    })
+
+
+def save(fig: plt.Figure, name: str, folder: Path) -> Path:
+    """Save ``fig`` as ``<folder>/<name>.png`` and return the path."""
+    path = Path(folder) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    return path
+
+
+def label_tail(counts, ax=None, title: str = ""):
+    """Documents per label, most frequent first, on a log scale: the long tail."""
+    import numpy as np
+
+    ax = ax or plt.subplots()[1]
+    values = np.asarray(counts, dtype=float)
+    ax.bar(np.arange(len(values)), values, width=1.0, color="C0")
+    ax.set_yscale("log")
+    ax.set_xlabel("label rank")
+    ax.set_ylabel("training documents (log scale)")
+    ax.set_title(title)
+    return ax
+
+
+def cooccurrence(y, label_names, ax=None, title: str = ""):
+    """Heat map of P(column label | row label) over documents."""
+    import numpy as np
+
+    ax = ax or plt.subplots(figsize=(7, 6))[1]
+    y = np.asarray(y, dtype=float)
+    joint = y.T @ y
+    conditional = joint / np.maximum(np.diag(joint)[:, None], 1)
+    image = ax.imshow(conditional, vmin=0, vmax=1, cmap="magma_r")
+    ax.set_xticks(range(len(label_names)), label_names, rotation=90)
+    ax.set_yticks(range(len(label_names)), label_names)
+    ax.grid(False)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, label="P(column | row)")
+    ax.set_title(title)
+    return ax
+
+
+def tree(hierarchy: dict, counts: dict, ax=None, title: str = ""):
+    """A two-level hierarchy drawn as a tree: parents on the left, children on the
+    right, each child's line as thick as its document count."""
+    import numpy as np
+
+    children = [(p, c) for p, cs in hierarchy.items() for c in cs]
+    rows = max(len(children), 1)
+    ax = ax or plt.subplots(figsize=(9, max(3, 0.22 * rows)))[1]
+    largest = max([counts.get(c, 0) for _, c in children] + [1])
+    y_child = {c: rows - i for i, (_, c) in enumerate(children)}
+    for k, (parent, kids) in enumerate(hierarchy.items()):
+        ys = [y_child[c] for c in kids] or [0]
+        y_parent = float(np.mean(ys))
+        color = f"C{k % 10}"
+        for c in kids:
+            ax.plot([0, 1], [y_parent, y_child[c]], color=color, alpha=0.6,
+                    linewidth=0.5 + 5 * counts.get(c, 0) / largest)
+            ax.text(1.02, y_child[c], f"{c.split('/')[-1]} ({counts.get(c, 0)})", va="center", fontsize=8)
+        ax.text(-0.02, y_parent, f"{parent} ({counts.get(parent, sum(counts.get(c, 0) for c in kids))})",
+                va="center", ha="right", fontsize=10, fontweight="bold", color=color)
+    ax.set_xlim(-0.9, 1.7)
+    ax.set_ylim(0, rows + 1)
+    ax.axis("off")
+    ax.set_title(title)
+    return ax
+
+
+def f1_vs_frequency(f1, train_counts, labels=None, ax=None, title: str = ""):
+    """Per-label F1 against the label's training documents (log scale)."""
+    import numpy as np
+
+    ax = ax or plt.subplots(figsize=(8, 4.5))[1]
+    counts = np.asarray(train_counts, dtype=float)
+    ax.scatter(np.maximum(counts, 0.8), f1, s=18, alpha=0.7)
+    ax.set_xscale("log")
+    ax.set_xlabel("training documents with the label (log scale)")
+    ax.set_ylabel("test F1")
+    ax.set_ylim(-0.05, 1.05)
+    if labels is not None:
+        for x, y, name in zip(counts, f1, labels):
+            if x >= np.sort(counts)[-5] or (y == 0 and x >= 5):
+                ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_title(title)
+    return ax

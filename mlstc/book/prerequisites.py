@@ -1,0 +1,86 @@
+"""What a chapter needs from earlier chapters, checked before it trains anything
+(introduced in chapter 02).
+
+A chapter declares its needs in its set-up cell::
+
+    run.require("01_preprocessing", ["svm-tf-idf"])
+
+For every data set of the run, :func:`ensure` looks for the metrics JSON *and* the
+probabilities (``.npz``, not in git) under ``results/<profile>/<chapter>/``. What is
+missing is produced, in this order, and the notebook says which:
+
+1. restored from the run cache (:mod:`mlstc.book.runcache`) when the earlier chapter
+   has run with the same code and parameters before;
+2. otherwise by running the earlier chapter through the runner (papermill, progress
+   shown) on just those data sets; its executed copy goes to the cache, not ``book/``.
+
+A chapter that does not exist, or that would have to run itself, fails at once with
+its name.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mlstc import results
+from mlstc.book import runcache
+from mlstc.core import paths
+
+CHAIN_ENV = "MLSTC_PREREQUISITE_CHAIN"
+
+
+def _present(folder: Path, dataset_key: str, model: str) -> bool:
+    json_path = folder / f"{results.stem(dataset_key, model)}.json"
+    if not json_path.is_file():
+        return False
+    try:
+        results.load_probs(json_path)
+    except (FileNotFoundError, ValueError):
+        return False
+    return True
+
+
+def missing(profile: str, chapter: str, models: list[str], dataset_keys) -> list[str]:
+    """The data set keys for which ``chapter`` lacks one of ``models``."""
+    folder = results.run_dir(profile, chapter)
+    return [k for k in dataset_keys if not all(_present(folder, k, m) for m in models)]
+
+
+def ensure(run, chapter: str, models: list[str], specs: dict[str, str]) -> None:
+    """Produce ``models`` of ``chapter`` for the data sets ``specs`` (key -> name or
+    path) where they are missing (see the module docstring)."""
+    from mlstc.book import runner
+
+    notebook = runner.find(chapter)  # fails at once for an unknown chapter
+    chain = [c for c in os.environ.get(CHAIN_ENV, "").split(",") if c] + [run.notebook]
+    if notebook.stem in chain:
+        raise RuntimeError(f"{run.notebook} needs {notebook.stem}, which is already being produced for "
+                           f"{' -> '.join(chain)}: the chapters' prerequisites form a cycle.")
+    profile = run.profile.name
+    todo = missing(profile, notebook.stem, models, specs)
+    if not todo:
+        print(f"prerequisites: {', '.join(models)} of {notebook.stem} present for {', '.join(specs)}")
+        return
+    parameters = runcache.default_parameters(notebook.stem) | {"seed": run.seed}
+    folder = results.run_dir(profile, notebook.stem)
+    for key in list(todo):
+        hit = runcache.restore(profile, notebook.stem, key, parameters,
+                               [f"{results.stem(key, m)}.json" for m in models], folder)
+        if hit and not missing(profile, notebook.stem, models, [key]):
+            print(f"prerequisites: {', '.join(models)} of {notebook.stem} for {key} restored from the run cache "
+                  f"({hit}); nothing retrained")
+            todo.remove(key)
+    if not todo:
+        return
+    print(f"prerequisites: {', '.join(models)} of {notebook.stem} missing for {', '.join(todo)}: running "
+          f"{notebook.stem} now ({profile} profile, seed {run.seed}); its results go to {folder}", flush=True)
+    overrides = {"datasets": ",".join(specs[k] for k in todo), "seed": run.seed}
+    if run.parameters.get("data_dir"):
+        overrides["data_dir"] = run.parameters["data_dir"]
+    runner.execute(notebook, profile, overrides, output_dir=paths.cache_dir() / "prerequisite-runs" / profile,
+                   environment={CHAIN_ENV: ",".join(chain), "MLSTC_EXTRA_DATASETS": ""})
+    still = missing(profile, notebook.stem, models, todo)
+    if still:
+        raise FileNotFoundError(f"{notebook.stem} ran but saved no {', '.join(models)} for {', '.join(still)}: "
+                                f"check the names {run.notebook} asks for.")

@@ -1,0 +1,98 @@
+"""The run cache: a finished chapter's results, kept by what produced them
+(introduced in chapter 00; used by every chapter's prerequisites).
+
+When a chapter finishes, :func:`store` copies each data set's result files to
+``<cache>/runs/<profile>/<chapter>/<dataset key>/<run key>/``. The run key hashes the
+chapter's code cells, the ``mlstc`` package's source and the chapter's parameters
+(except ``profile``, ``datasets`` and ``data_dir``: the profile is in the path and
+each data set has its own entry, keyed by content for a user's file). A later chapter
+that needs those results (:mod:`mlstc.book.prerequisites`) restores them from here
+instead of training again; a changed line of code or parameter misses.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+from functools import cache
+from pathlib import Path
+
+from mlstc.core import paths, storage
+
+NOT_IN_KEY = ("profile", "datasets", "data_dir")
+
+
+def source(notebook: str) -> Path:
+    path = paths.project_root() / "notebooks" / f"{notebook}.ipynb"
+    if not path.is_file():
+        raise FileNotFoundError(f"no chapter {notebook!r}: {path} does not exist")
+    return path
+
+
+def _cells(notebook: str) -> list[dict]:
+    return json.loads(source(notebook).read_text())["cells"]
+
+
+def default_parameters(notebook: str) -> dict:
+    """The literal values of the chapter's ``parameters`` cell."""
+    for cell in _cells(notebook):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell["source"]))
+            return {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                    for t in node.targets}
+    raise ValueError(f"{source(notebook)} has no cell tagged 'parameters'")
+
+
+def parameter_names(notebook: str) -> list[str]:
+    return list(default_parameters(notebook))
+
+
+@cache
+def package_hash() -> str:
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(root.rglob("*.py"))
+    return storage.content_key(*(str(f.relative_to(root)) for f in files),
+                               texts=[f.read_text(encoding="utf-8") for f in files])
+
+
+def run_key(notebook: str, parameters: dict) -> str:
+    """What a chapter's results depend on: its code cells, the package, its parameters."""
+    code = ["".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "code"
+            and not {"parameters", "injected-parameters"} & set(c.get("metadata", {}).get("tags", []))]
+    kept = {k: v for k, v in sorted(parameters.items()) if k not in NOT_IN_KEY}
+    return storage.content_key(package_hash(), kept, texts=code)
+
+
+def entry(profile: str, notebook: str, dataset_key: str, key: str) -> Path:
+    return paths.cache_dir() / "runs" / profile / notebook / storage.slug(dataset_key) / key
+
+
+def store(run, final: Path) -> None:
+    """Copy each data set's result files of a finished run into the cache."""
+    key = run_key(run.notebook, run.parameters)
+    for dataset_key in run.specs:
+        files = list(final.glob(f"{storage.slug(dataset_key)}__*"))
+        if not files:
+            continue
+        folder = entry(run.profile.name, run.notebook, dataset_key, key)
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for f in files:
+            shutil.copy2(f, tmp / f.name)
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+
+def restore(profile: str, notebook: str, dataset_key: str, parameters: dict, names: list[str],
+            into: Path) -> Path | None:
+    """Copy the cached files ``names`` of one data set into ``into``; the cache
+    entry used, or ``None`` when there is none with all of them."""
+    folder = entry(profile, notebook, dataset_key, run_key(notebook, parameters))
+    if not names or not all((folder / n).is_file() for n in names):
+        return None
+    into.mkdir(parents=True, exist_ok=True)
+    for f in folder.iterdir():
+        shutil.copy2(f, into / f.name)
+    return folder

@@ -1,0 +1,195 @@
+"""Executing notebooks with papermill and building the book (chapter 00).
+
+``python -m mlstc book`` runs every ``notebooks/NN_*.ipynb`` in order in one
+profile, writes the executed copies to ``book/`` and builds the HTML with Jupyter
+Book. Each notebook runs in its own process group (so a timeout stops its kernel
+too) through papermill's public API; a cell tagged ``raises-exception`` (which
+nbclient and nbval honour) must raise, and only its error is excused
+(:func:`check_errors`). An executed copy replaces the one in ``book/`` only when
+the run succeeded; a failed run is kept in ``_build/failed/`` for reading, and its
+results stay in the staging folder, never in ``results/``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mlstc.core import paths, profiles
+
+
+def notebooks() -> list[Path]:
+    """The book's source notebooks, in chapter order."""
+    return sorted((paths.project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def find(name: str) -> Path:
+    """A source notebook by file name, stem or chapter number (``00``, ``00_data``)."""
+    for nb in notebooks():
+        if name in (nb.name, nb.stem, nb.stem.split("_")[0]):
+            return nb
+    raise ValueError(f"No notebook {name!r} in notebooks/; there are: {', '.join(n.stem for n in notebooks())}")
+
+
+def execute(
+    notebook: Path,
+    profile: str = "",
+    parameters: dict[str, str] | None = None,
+    *,
+    output_dir: Path | None = None,
+    timeout_s: int | None = None,
+    environment: dict[str, str] | None = None,
+) -> Path:
+    """Run one notebook with papermill in a fresh kernel; return the executed copy."""
+    prof = profiles.resolve(profile)
+    root = paths.project_root()
+    output_dir = output_dir or root / "book"
+    failed_dir = root / "_build" / "failed"
+    output_dir.mkdir(parents=True, exist_ok=True)
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    partial = failed_dir / notebook.name
+    command = [sys.executable, "-m", "mlstc.book.runner", str(notebook), str(partial), str(root),
+               json.dumps({"profile": prof.name, **(parameters or {})})]
+    timeout_s = timeout_s or prof.notebook_timeout_s
+    print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: profile {prof.name}, timeout {timeout_s} s", flush=True)
+    started = time.perf_counter()
+    environment = dict(os.environ, MLSTC_PROFILE=prof.name, **(environment or {}))
+    # papermill and its kernel run in their own process group, so a timeout stops both
+    process = subprocess.Popen(command, env=environment, start_new_session=True)
+    try:
+        returncode = process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise RuntimeError(f"{notebook.name} ran past its {timeout_s} s timeout; partial run in {partial}; "
+                           f"{_results_note(notebook, prof)}") from None
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGKILL)
+        print(f"{notebook.name} stopped; {_results_note(notebook, prof)}", file=sys.stderr)
+        raise
+    if returncode:
+        raise RuntimeError(f"{notebook.name} failed; the executed notebook with the error is {partial}; "
+                           f"{_results_note(notebook, prof)}")
+    final = output_dir / notebook.name
+    shutil.move(partial, final)
+    print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: done in {time.perf_counter() - started:.0f} s -> {final}",
+          flush=True)
+    return final
+
+
+def run_times(folder: Path | None = None):
+    """Per executed notebook in ``book/``: profile, start and minutes (papermill's metadata)."""
+    import pandas as pd
+
+    rows = []
+    for path in sorted((folder or paths.project_root() / "book").glob("[0-9][0-9]_*.ipynb")):
+        meta = json.loads(path.read_text())["metadata"].get("papermill", {})
+        if path.stem.startswith("99"):
+            continue
+        rows.append({"notebook": path.stem, "profile": meta.get("parameters", {}).get("profile", "?"),
+                     "started": (meta.get("start_time") or "")[:19],
+                     "minutes": round((meta.get("duration") or 0) / 60, 1)})
+    if not rows:
+        return pd.DataFrame(columns=["notebook", "profile", "started", "minutes"])
+    frame = pd.DataFrame(rows).set_index("notebook")
+    frame.loc["all chapters"] = ["", "", round(frame["minutes"].sum(), 1)]
+    return frame
+
+
+def build(strict: bool = True) -> None:
+    """``jupyter-book build . -W -n --keep-going`` (HTML in ``_build/html``)."""
+    root = paths.project_root()
+    command = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
+               "build", str(root)]
+    if strict:
+        command += ["-W", "-n", "--keep-going"]
+    try:
+        subprocess.run(command, check=True)
+    except subprocess.CalledProcessError:
+        raise RuntimeError("the book build failed (warnings are errors); see the messages above") from None
+    index = root / "_build" / "html" / "index.html"
+    if not index.is_file():
+        raise RuntimeError(f"the book build wrote no {index}")
+
+
+def book(profile: str = "", only: list[str] | None = None, *, execute_notebooks: bool = True,
+         build_html: bool = True) -> None:
+    """Execute the notebooks (all, or ``only`` these) and build the book."""
+    if execute_notebooks:
+        for nb in [find(n) for n in only] if only else notebooks():
+            execute(nb, profile)
+    if build_html:
+        build()
+
+
+def _results_note(notebook: Path, profile: profiles.Profile) -> str:
+    staged = paths.staging_dir() / profile.name / notebook.stem
+    return (f"results/ is unchanged; partial results are in {staged}" if staged.exists()
+            else "results/ is unchanged")
+
+
+EXPECTED_ERROR_TAG = "raises-exception"
+
+
+def check_errors(nb) -> None:
+    """Fail unless every error in ``nb`` comes from a cell tagged
+    ``raises-exception``, and every such cell raised. Removes papermill's error
+    banner cells and clears its exception flags where the errors were expected."""
+    import papermill.execute
+
+    nb.cells = [c for c in nb.cells if papermill.execute.ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])]
+    for index, cell in enumerate(nb.cells):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        expected = EXPECTED_ERROR_TAG in cell.get("metadata", {}).get("tags", [])
+        if expected and not errors:
+            raise RuntimeError(f"cell {index}, tagged {EXPECTED_ERROR_TAG}, did not raise:\n{cell.source}")
+        if errors and not expected:
+            raise RuntimeError(f"cell {index} raised {errors[0]['ename']}: {errors[0]['evalue']}")
+        if expected:
+            cell.metadata.get("papermill", {})["exception"] = False
+    nb.metadata.get("papermill", {})["exception"] = None
+
+
+def parse_value(text: str):
+    """A command-line parameter value: a Python literal (``3``, ``1e-4``, ``True``)
+    where it is one, else the string itself."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return value if isinstance(value, (int, float, bool, str)) or value is None else text
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m mlstc.book.runner IN OUT CWD PARAMETERS_JSON``: papermill's public
+    ``execute_notebook``, then :func:`check_errors` on what it wrote."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source, output, cwd, parameters = argv
+    parameters = json.loads(parameters)
+    try:
+        papermill.execute_notebook(source, output, parameters=parameters, kernel_name="python3", progress_bar=True,
+                                   cwd=cwd)
+    except PapermillExecutionError:
+        pass  # papermill flags every error, expected or not: check_errors decides
+    nb = nbformat.read(output, as_version=4)
+    try:
+        check_errors(nb)
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    nbformat.write(nb, output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

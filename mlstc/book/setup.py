@@ -1,0 +1,205 @@
+"""The one set-up call at the top of every chapter (introduced in chapter 00).
+
+``run = setup.setup("02_lstm", globals())`` reads the chapter's parameters (the names
+in its ``parameters`` cell), resolves the profile, seeds every random generator, sets
+the plot style and returns a :class:`Run`, which
+
+- loads the chapter's data sets (:meth:`Run.load`), plus any listed in
+  ``$MLSTC_EXTRA_DATASETS`` (how CI runs every chapter on a generated CSV too);
+- checks, before any training, what the chapter needs from earlier chapters and
+  produces what is missing (:meth:`Run.require`, :mod:`mlstc.book.prerequisites`);
+- writes results, figures, saved models and claim evidence into a *staging* folder
+  (:meth:`Run.save`, :meth:`Run.figure`, :meth:`Run.model_dir`, :meth:`Run.claim`);
+- moves them into ``results/<profile>/<chapter>/`` only in the chapter's last cell
+  (:meth:`Run.finish`), so a run that fails or is stopped leaves ``results/`` as it
+  was, and keeps a copy in the run cache so that no later chapter redoes the work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from mlstc import data, results
+from mlstc.book import plots, runcache
+from mlstc.core import paths, profiles, storage, system
+from mlstc.evaluation import metrics
+from mlstc.results import claims
+
+EXTRA_ENV = "MLSTC_EXTRA_DATASETS"
+
+
+@dataclasses.dataclass
+class Run:
+    """One execution of a chapter: its profile, seed, parameters, staging folder."""
+
+    notebook: str
+    profile: profiles.Profile
+    seed: int
+    parameters: dict
+    staging: Path
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+    specs: dict = dataclasses.field(default_factory=dict)  # dataset key -> how it was named (name or path)
+    evidence: list = dataclasses.field(default_factory=list)
+
+    # --- time and data ------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return round(time.perf_counter() - self.started, 1)
+
+    def load(self, datasets: str, data_dir: str = "", *, whole: bool = False, **options) -> dict[str, data.Dataset]:
+        """The data sets named in ``datasets`` (comma-separated names or paths) and in
+        ``$MLSTC_EXTRA_DATASETS``, cut to the profile's size (unless ``whole``);
+        keyed by dataset key (``reuters``, or ``<file stem>-<hash>`` for a file)."""
+        specs = list(dict.fromkeys(data.parse_names(datasets) + data.parse_names(os.environ.get(EXTRA_ENV, ""))))
+        if not specs:
+            raise ValueError("no data set given: set the `datasets` parameter (e.g. 'reuters' or a CSV path)")
+        out = {}
+        for spec in specs:
+            ds = data.load(spec, data_dir or None, seed=self.seed, **options)
+            ds = ds if whole else ds.head(self.profile.max_docs, seed=self.seed)
+            out[ds.key] = ds
+            self.specs[ds.key] = spec
+        return out
+
+    def require(self, chapter: str, models: list[str], datasets=None) -> None:
+        """Make sure chapter ``chapter`` has saved ``models`` (with probabilities) for
+        ``datasets`` (default: this run's), producing what is missing now."""
+        from mlstc.book import prerequisites
+
+        keys = list(datasets) if datasets is not None else list(self.specs)
+        prerequisites.ensure(self, chapter, models, {k: self.specs.get(k, k) for k in keys})
+
+    # --- writing results ----------------------------------------------------------
+
+    def save(self, dataset: data.Dataset, model: str, metrics_row: dict, *, probs: dict | None = None,
+             thresholds=None, extra: dict | None = None, label_names: list[str] | None = None,
+             y_validation=None) -> Path:
+        """:func:`mlstc.results.save` into the staging folder. With ``thresholds``
+        and validation probabilities the record also gets ``validation_micro_f1`` and
+        ``validation_macro_f1`` (what the verdict page picks recipes by). Columns are
+        the dataset's labels unless ``label_names`` (and ``y_validation``) say otherwise."""
+        extra = dict(extra or {})
+        row = dict(metrics_row)
+        if thresholds is not None:
+            extra["thresholds"] = np.asarray(thresholds, dtype=float)
+            if probs is not None and "validation" in probs:
+                y_val = dataset.split("validation").y if y_validation is None else y_validation
+                val = metrics.evaluate(y_val, np.asarray(probs["validation"]) >= thresholds)
+                row |= {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]}
+        return results.save(notebook=self.notebook, dataset=dataset.key, model=model, profile=self.profile.name,
+                            seed=self.seed, metrics=row, label_names=label_names or dataset.label_names, probs=probs,
+                            wall_time_s=self.elapsed(), extra=extra, folder=self.staging)
+
+    def update(self, dataset: str, model: str, **extra) -> Path:
+        """Add ``extra`` entries to a result this run has already saved (for what is
+        known only later in the chapter, such as a tolerance from a seed study)."""
+        path = self.staging / f"{results.stem(dataset, model)}.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{model} on {dataset} was not saved by this run ({path})")
+        record = json.loads(path.read_text())
+        record["extra"] = {**record.get("extra", {}), **extra}
+        return storage.atomic_write_json(path, record)
+
+    def figure(self, fig, name: str) -> Path:
+        """Save a figure with the book's style into the staging folder."""
+        return plots.save(fig, name, self.staging / "figures")
+
+    def model_dir(self, dataset: data.Dataset | str, name: str = "") -> Path:
+        """Where a trained model of this chapter is saved (``models/<dataset>[-name]``)."""
+        key = dataset.key if isinstance(dataset, data.Dataset) else str(dataset)
+        return self.staging / "models" / storage.slug(f"{key}-{name}" if name else key)
+
+    def claim(self, claim: str, dataset: str, experiment: str, comparison, metric: str = "micro_f1",
+              p_holm: float | None = None, note: str = "", outcome: str | None = None) -> dict:
+        """Record one piece of evidence from a row of
+        :func:`mlstc.evaluation.stats.compare` (``b`` is the system the claim
+        favours, so ``better`` supports it; ``outcome`` overrides that reading)."""
+        from mlstc.evaluation import stats
+
+        row = comparison.loc[metric] if hasattr(comparison, "loc") else comparison
+        seeds = f"{int(row['a_seeds'])}/{int(row['b_seeds'])}" if "a_seeds" in row else "1"
+        item = claims.evidence(claim, dataset=dataset, experiment=experiment, metric=metric, delta=row["delta"],
+                               low=row["low"], high=row["high"], p=row.get("p"), p_holm=p_holm,
+                               outcome=outcome or stats.outcome(row["low"], row["high"], p_holm), seeds=seeds,
+                               note=note)
+        self.evidence.append(item)
+        return item
+
+    # --- the end --------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Move the staged results into ``results/<profile>/<chapter>/`` (replacing
+        this chapter's earlier results for the same data sets), figures into
+        ``results/<profile>/figures/``, and keep a copy in the run cache."""
+        final = results.run_dir(self.profile.name, self.notebook)
+        if not any(self.staging.iterdir()) and not self.evidence:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min (no results to save)")
+            return
+        final.mkdir(parents=True, exist_ok=True)
+        if self.evidence:
+            previous = final / claims.FILE
+            if previous.is_file():
+                shutil.copy2(previous, self.staging / claims.FILE)
+            claims.write(self.staging, self.notebook, self.evidence, replace_datasets=list(self.specs))
+        for key in self.specs:  # an earlier run's files for these data sets that this run did not write
+            for old in final.glob(f"{storage.slug(key)}__*"):
+                if not (self.staging / old.name).exists():
+                    old.unlink()
+        moved = 0
+        for item in sorted(self.staging.iterdir()):
+            if item.name == "figures":
+                target = paths.results_dir(self.profile.name) / "figures"
+            elif item.name == "models":
+                target = final / "models"
+            else:
+                os.replace(item, final / item.name)
+                moved += 1
+                continue
+            target.mkdir(parents=True, exist_ok=True)
+            for sub in item.iterdir():
+                if (target / sub.name).is_dir():
+                    shutil.rmtree(target / sub.name)
+                os.replace(sub, target / sub.name)
+        runcache.store(self, final)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min: {moved} result files in {final}")
+
+
+def setup(notebook: str, namespace: dict, *, show: bool = True) -> Run:
+    """Resolve the profile, seed everything, set the plot style and start a
+    :class:`Run`; ``namespace`` is the notebook's ``globals()``."""
+    names = runcache.parameter_names(notebook)
+    parameters = {name: namespace[name] for name in names if name in namespace}
+    seed = int(parameters.get("seed", 0))
+    profile = profiles.resolve(parameters.get("profile", ""))
+    run = Run(notebook=notebook, profile=profile, seed=seed, parameters=parameters,
+              staging=paths.staging_dir() / profile.name / notebook)
+    shutil.rmtree(run.staging, ignore_errors=True)
+    run.staging.mkdir(parents=True, exist_ok=True)
+    system.seed_everything(seed)
+    plots.style()
+    warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto without ipywidgets
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", 200)
+    if show:
+        v = system.versions()
+        shown = {k: v[k] for k in ("python", "numpy", "pandas", "scikit-learn", "tensorflow", "keras", "keras-hub",
+                                   "transformers", "spacy") if k in v}
+        machine = system.machine()
+        print(f"notebook {notebook} | profile {run.profile.name} ({run.profile.description}) | seed {seed}")
+        print(f"machine: {machine['cpu_count']} CPU cores, {machine.get('memory_gib', '?')} GiB"
+              + (" | Colab" if system.in_colab() else ""))
+        print("versions: " + ", ".join(f"{k} {val}" for k, val in shown.items()))
+        print(f"results: staged in {run.staging}, moved to {results.run_dir(run.profile.name, notebook)} "
+              "when the chapter finishes")
+    return run

@@ -1,0 +1,73 @@
+"""Metrics for labels in a hierarchy (introduced in chapter 04).
+
+- :func:`violation_rate`: the share of documents with a predicted label whose parent
+  is not predicted (a prediction no hierarchy allows).
+- :func:`hierarchical_prf`: hierarchical precision, recall and F1 of Kiritchenko,
+  Matwin & Famili (2005): each document's true and predicted label sets are augmented
+  with all their ancestors, then ``hP = sum |P & T| / sum |P|`` and
+  ``hR = sum |P & T| / sum |T|`` over documents.
+- :func:`by_level`: micro- and macro-F1 of the labels of each level.
+
+Every function takes matrices over the nodes of a :class:`mlstc.data.Hierarchy`
+(``parent_index[j]`` is the column of node ``j``'s parent, ``-1`` for a root).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlstc.evaluation import metrics
+
+
+def violations(y_pred, parent_index) -> np.ndarray:
+    """Per document, whether some predicted label's parent is not predicted."""
+    y_pred = np.asarray(y_pred) > 0
+    parent_index = np.asarray(parent_index)
+    children = np.flatnonzero(parent_index >= 0)
+    if not len(children):
+        return np.zeros(len(y_pred), dtype=bool)
+    return (y_pred[:, children] & ~y_pred[:, parent_index[children]]).any(1)
+
+
+def violation_rate(y_pred, parent_index) -> float:
+    return float(violations(y_pred, parent_index).mean()) if len(y_pred) else 0.0
+
+
+def ancestor_closure(y, parent_index) -> np.ndarray:
+    """Each row with every ancestor of its labels added."""
+    out = np.asarray(y) > 0
+    parent_index = np.asarray(parent_index)
+    for _ in range(len(parent_index)):  # at most depth passes; stops when nothing changes
+        children = np.flatnonzero(parent_index >= 0)
+        grown = out.copy()
+        grown[:, parent_index[children]] |= out[:, children]
+        if np.array_equal(grown, out):
+            break
+        out = grown
+    return out
+
+
+def hierarchical_prf(y_true, y_pred, parent_index) -> dict[str, float]:
+    """``hierarchical_precision``, ``hierarchical_recall``, ``hierarchical_f1``."""
+    t, p = ancestor_closure(y_true, parent_index), ancestor_closure(y_pred, parent_index)
+    both, predicted, true = (t & p).sum(), p.sum(), t.sum()
+    hp = both / predicted if predicted else 0.0
+    hr = both / true if true else 0.0
+    hf = 2 * hp * hr / (hp + hr) if hp + hr else 0.0
+    return {"hierarchical_precision": float(hp), "hierarchical_recall": float(hr), "hierarchical_f1": float(hf)}
+
+
+def by_level(y_true, y_pred, levels: list[list[int]]) -> dict[str, float]:
+    """``level<k>_micro_f1`` and ``level<k>_macro_f1`` for the node columns of each level."""
+    out = {}
+    for k, columns in enumerate(levels, 1):
+        m = metrics.evaluate(np.asarray(y_true)[:, columns], np.asarray(y_pred)[:, columns])
+        out |= {f"level{k}_micro_f1": m["micro_f1"], f"level{k}_macro_f1": m["macro_f1"]}
+    return out
+
+
+def evaluate(y_true, y_pred, scores, parent_index, levels: list[list[int]]) -> dict[str, float]:
+    """:func:`mlstc.evaluation.metrics.evaluate` over all nodes, plus the
+    hierarchical, per-level and violation figures."""
+    return (metrics.evaluate(y_true, y_pred, scores) | hierarchical_prf(y_true, y_pred, parent_index)
+            | by_level(y_true, y_pred, levels) | {"violation_rate": violation_rate(y_pred, parent_index)})

@@ -1,0 +1,75 @@
+"""Decision thresholds for sigmoid outputs (introduced in chapter 00).
+
+Three strategies, all tuned on the validation split and applied unchanged to test:
+``fixed`` (0.5 everywhere), ``global`` (one threshold maximising micro-F1) and
+``per_label`` (each label's threshold maximising its own F1, falling back to the
+global one for labels with no positive validation document).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlstc.evaluation import metrics
+
+DEFAULT_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
+STRATEGIES = ("fixed", "global", "per_label")
+
+
+def _counts(y, probs, t):
+    pred = probs >= t
+    y = y.astype(bool)
+    return (pred & y).sum(0), (pred & ~y).sum(0), (~pred & y).sum(0)
+
+
+def tune_global(y, probs, grid=DEFAULT_GRID) -> float:
+    """The threshold in ``grid`` with the best micro-F1 (the lowest on ties)."""
+    y, probs = np.asarray(y), np.asarray(probs, dtype=float)
+    scores = [metrics.f1_from_counts(*(c.sum() for c in _counts(y, probs, t))) for t in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
+def tune_per_label(y, probs, grid=DEFAULT_GRID, fallback: float | None = None) -> np.ndarray:
+    """Per-label thresholds maximising each label's F1 on (``y``, ``probs``).
+
+    Labels without a positive document keep ``fallback`` (default: the tuned global
+    threshold), since their F1 cannot tell thresholds apart.
+    """
+    y, probs = np.asarray(y), np.asarray(probs, dtype=float)
+    fallback = tune_global(y, probs, grid) if fallback is None else fallback
+    f1 = np.stack([metrics.f1_from_counts(*_counts(y, probs, t)) for t in grid])  # (len(grid), num_labels)
+    best = np.asarray(grid)[np.argmax(f1, axis=0)]
+    return np.where(y.sum(0) > 0, best, fallback).astype(float)
+
+
+def fit(y_val, probs_val, strategy: str = "per_label", grid=DEFAULT_GRID) -> np.ndarray:
+    """One threshold per label by ``strategy`` (see the module docstring)."""
+    num_labels = np.shape(probs_val)[1]
+    if strategy == "fixed":
+        return np.full(num_labels, 0.5)
+    if strategy == "global":
+        return np.full(num_labels, tune_global(y_val, probs_val, grid))
+    if strategy == "per_label":
+        return tune_per_label(y_val, probs_val, grid)
+    raise ValueError(f"Unknown threshold strategy {strategy!r}; use one of {STRATEGIES}.")
+
+
+def predict(probs, thresholds, *, at_least_one: bool = False) -> np.ndarray:
+    """Binary predictions ``probs >= thresholds``; with ``at_least_one`` a document
+    with no label above its threshold gets its top-scored label."""
+    probs = np.asarray(probs, dtype=float)
+    pred = (probs >= np.asarray(thresholds, dtype=float)).astype(np.int8)
+    if at_least_one:
+        empty = pred.sum(1) == 0
+        pred[empty, probs[empty].argmax(1)] = 1
+    return pred
+
+
+def compare(y_val, probs_val, y_test, probs_test, strategies=STRATEGIES) -> dict[str, tuple[np.ndarray, dict]]:
+    """Each strategy tuned on validation and scored on test:
+    ``{strategy: (thresholds, mlstc.metrics.evaluate(y_test, predictions))}``."""
+    out = {}
+    for strategy in strategies:
+        cuts = fit(y_val, probs_val, strategy)
+        out[strategy] = (cuts, metrics.evaluate(y_test, predict(probs_test, cuts)))
+    return out

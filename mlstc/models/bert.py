@@ -1,0 +1,165 @@
+"""Fine-tuning a BERT checkpoint for multi-label classification (chapter 03).
+
+The backbone is KerasHub's ``BertBackbone`` loaded from a Hugging Face checkpoint
+directory (:func:`mlstc.text.checkpoints.backbone`), the tokenizer
+``transformers.AutoTokenizer`` from the same directory, and texts are cut to
+``max_length`` word pieces by :mod:`mlstc.text.wordpieces`. On top sit mask-aware
+mean pooling, dropout and one ``Dense`` layer of *logits*, trained with a loss on
+logits (binary cross-entropy by default) and AdamW with a linear warm-up and linear
+decay, through the shared loop :func:`mlstc.models.training.fit`. KerasHub's own
+``BertTextClassifier`` is not used: its ``compile()`` defaults to a sparse
+categorical loss and accuracy, which are wrong for multi-label targets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+
+import numpy as np
+
+from mlstc.core import system
+from mlstc.models import training
+from mlstc.models.layers import MaskedMeanPooling
+from mlstc.text import batching, checkpoints, wordpieces
+from mlstc.text.wordpieces import INPUTS, Encoded
+
+system.import_tensorflow()
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import ops  # noqa: E402
+
+
+@keras.saving.register_keras_serializable(package="mlstc")
+class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """0 -> ``peak`` linearly over ``warmup_steps``, then linearly to 0 at ``total_steps``."""
+
+    def __init__(self, peak: float, total_steps: int, warmup_steps: int):
+        self.peak, self.total_steps, self.warmup_steps = float(peak), int(total_steps), int(warmup_steps)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        warm = step / max(self.warmup_steps, 1)
+        decay = (self.total_steps - step) / max(self.total_steps - self.warmup_steps, 1)
+        return self.peak * ops.clip(ops.minimum(warm, decay), 0.0, 1.0)
+
+    def get_config(self):
+        return {"peak": self.peak, "total_steps": self.total_steps, "warmup_steps": self.warmup_steps}
+
+
+def use_mixed_precision() -> bool:
+    """``mixed_float16`` when TensorFlow sees a GPU (faster there), float32 on CPU
+    (where float16 is slower). Returns whether it was switched on."""
+    on = bool(system.gpus())
+    keras.mixed_precision.set_global_policy("mixed_float16" if on else "float32")
+    return on
+
+
+def classifier(checkpoint: str, num_labels: int, *, dropout: float = 0.1, prior=None) -> keras.Model:
+    """Backbone -> masked mean pooling -> dropout -> ``num_labels`` logits (float32).
+
+    ``prior`` (label frequencies in training) initialises the output biases to their
+    log-odds, so training starts from the prior instead of from 0.5 for every label.
+    """
+    bert = checkpoints.backbone(checkpoint)
+    x = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUTS}
+    pooled = MaskedMeanPooling(name="pool")(bert(x)["sequence_output"], mask=x["padding_mask"])
+    pooled = keras.layers.Dropout(dropout, name="dropout")(pooled)
+    head = keras.layers.Dense(num_labels, dtype="float32", name="logits")
+    logits = head(pooled)
+    if prior is not None:
+        p = np.clip(np.asarray(prior, dtype="float64"), 1e-4, 1 - 1e-4)
+        head.bias.assign(np.log(p / (1 - p)).astype("float32"))
+    return keras.Model(x, logits, name="bert_multilabel")
+
+
+def compile(model: keras.Model, *, learning_rate: float, total_steps: int, warmup_fraction: float = 0.1,
+            weight_decay: float = 0.01, loss=None, jit_compile="auto") -> keras.Model:
+    """AdamW (no decay on biases and LayerNorm) with warm-up and linear decay, and
+    ``loss`` on logits (default binary cross-entropy). Explicit, because KerasHub's
+    classifiers default to a sparse categorical loss."""
+    schedule = WarmupLinearDecay(learning_rate, total_steps, int(total_steps * warmup_fraction))
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, clipnorm=1.0)
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    model.compile(optimizer=optimizer, loss=loss or keras.losses.BinaryCrossentropy(from_logits=True),
+                  jit_compile=jit_compile)
+    return model
+
+
+@contextlib.contextmanager
+def _unused_pooler_ignored():
+    """The backbone's [CLS] pooler is not used (the head mean-pools), so it gets no
+    gradient; Keras warns about that on every fit."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables \['pooled_dense")
+        yield
+
+
+def train_batches(encoded: Encoded, y, batch_size: int, *, seed: int = 0, **batch_options) -> tf.data.Dataset:
+    """Endless length-bucketed training batches (one sequence per document)."""
+    if not encoded.one_per_document():
+        raise ValueError("train on one sequence per document (strategy 'head' or 'head_tail'); "
+                         "chunks are for prediction")
+    y = np.asarray(y, dtype="float32")
+    spec = {name: tf.TensorSpec((None, None), tf.int32) for name in INPUTS}
+    signature = (spec, tf.TensorSpec((None, y.shape[1]), tf.float32))
+    return training.batch_stream(lambda idx: (wordpieces.inputs([encoded.ids[i] for i in idx]), y[idx]),
+                                 encoded.lengths(), batch_size, signature, seed=seed, **batch_options)
+
+
+def predict_logits(model: keras.Model, encoded: Encoded, batch_size: int = 64, *, pool: str = "max",
+                   fn=None) -> np.ndarray:
+    """Logits per document in input order; chunks of a document pooled by ``max``
+    (a label present anywhere in the story) or ``mean``."""
+    fn = fn or training.forward(model)
+    out = batching.predict_in_order(
+        lambda idx: np.asarray(fn(wordpieces.inputs([encoded.ids[i] for i in idx]))).astype("float32"),
+        encoded.lengths(), batch_size)
+    if encoded.one_per_document():
+        return out
+    if pool not in ("max", "mean"):
+        raise ValueError("pool must be 'max' or 'mean'")
+    docs = np.full((encoded.n_docs, out.shape[1]), -np.inf if pool == "max" else 0.0, dtype="float32")
+    if pool == "max":
+        np.maximum.at(docs, encoded.doc, out)
+    else:
+        np.add.at(docs, encoded.doc, out)
+        docs /= np.bincount(encoded.doc, minlength=encoded.n_docs)[:, None]
+    return docs
+
+
+def fit(model: keras.Model, train: Encoded, y_train, val: Encoded, y_val, *, epochs: int, batch_size: int = 32,
+        patience: int = 2, seed: int = 0, verbose: int = 0, **options) -> keras.callbacks.History:
+    """:func:`mlstc.models.training.fit` on bucketed word-piece batches. Compile
+    first (:func:`compile`) with ``total_steps = epochs * ceil(len(train) / batch_size)``."""
+    fn = training.forward(model)
+    with _unused_pooler_ignored():
+        return training.fit(model, train_batches(train, y_train, batch_size, seed=seed),
+                            training.steps(train.n_docs, batch_size), lambda m: predict_logits(m, val, fn=fn),
+                            y_val, epochs=epochs, patience=patience, seed=seed, verbose=verbose, **options)
+
+
+def train_throughput(model: keras.Model, encoded: Encoded, y, *, batch_size: int, max_length: int,
+                     padded: bool, steps: int = 20, warmup_steps: int = 3, seed: int = 0) -> dict[str, float]:
+    """Training speed on the same random batches, padded to ``max_length`` or each
+    to its own longest sequence. Word pieces counted are real ones (not padding).
+    The model's weights change: use a throwaway copy."""
+    rng = np.random.default_rng(seed)
+    index_batches = batching.batches(encoded.lengths(), batch_size, shuffle=True, seed=seed)
+    chosen = [index_batches[i] for i in rng.choice(len(index_batches), warmup_steps + steps, replace=False)]
+    y = np.asarray(y, dtype="float32")
+    docs = pieces = processed = 0
+    for k, idx in enumerate(chosen):
+        batch = wordpieces.inputs([encoded.ids[i] for i in idx], width=max_length if padded else None)
+        if k == warmup_steps:
+            start = time.perf_counter()
+        with _unused_pooler_ignored():
+            model.train_on_batch(batch, y[idx])
+        if k >= warmup_steps:
+            docs += len(idx)
+            pieces += int(batch["padding_mask"].sum())
+            processed += batch["token_ids"].size
+    seconds = time.perf_counter() - start
+    return {"docs_per_s": docs / seconds, "word_pieces_per_s": pieces / seconds,
+            "padding_share": 1 - pieces / processed, "seconds": seconds, "steps": steps}

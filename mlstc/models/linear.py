@@ -1,0 +1,112 @@
+"""Linear one-vs-rest baselines: logistic regression, linear SVM, naive Bayes
+(introduced in chapter 01).
+
+:func:`fit` tries each hyper-parameter setting of :data:`GRIDS` and keeps the one with the best
+validation micro-F1 once one global threshold is tuned on validation, since that is
+how the model will be used. Every model returns scores in [0, 1] (an SVM's margin through a
+sigmoid, so 0.5 is its own decision boundary), so the threshold strategies of
+:mod:`mlstc.thresholds` apply to all of them alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB
+from sklearn.svm import LinearSVC
+
+from mlstc.evaluation import metrics, thresholds
+
+GRIDS = {
+    "svm": tuple({"C": c, "class_weight": w} for w in (None, "balanced") for c in (0.3, 1.0, 3.0, 10.0, 30.0)),
+    "logreg": tuple({"C": c} for c in (10.0, 30.0, 100.0, 300.0)),
+    "nb": tuple({"alpha": a} for a in (0.01, 0.03, 0.1, 0.3)),
+}
+
+
+def make(model: str, params: dict, seed: int = 0):
+    """One-vs-rest estimator with hyper-parameters ``params`` (C and class_weight for
+    svm, C for logreg, alpha for nb)."""
+    if model == "svm":
+        base = LinearSVC(**params, random_state=seed)
+    elif model == "logreg":
+        base = LogisticRegression(**params, solver="liblinear", max_iter=1000, random_state=seed)
+    elif model == "nb":
+        base = ComplementNB(**params)
+    else:
+        raise ValueError(f"Unknown linear model {model!r}; use one of {', '.join(GRIDS)}.")
+    return OneVsRestClassifier(base, n_jobs=None)
+
+
+def describe(params: dict) -> str:
+    """``{"C": 3.0, "class_weight": None}`` -> ``"C=3"``."""
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items() if v is not None)
+
+
+def scores(estimator, X) -> np.ndarray:
+    """Scores in [0, 1] for every label (see the module docstring)."""
+    if isinstance(estimator.estimator, LinearSVC):
+        return 1 / (1 + np.exp(-estimator.decision_function(X)))
+    return estimator.predict_proba(X)
+
+
+@dataclasses.dataclass
+class Fitted:
+    model: str
+    params: dict
+    estimator: object
+    validation: dict[str, float]  # described params -> validation micro-F1 at the tuned global threshold
+    fit_seconds: float
+
+    @property
+    def best_validation(self) -> float:
+        return self.validation[describe(self.params)]
+
+    def scores(self, X) -> np.ndarray:
+        return scores(self.estimator, X)
+
+
+def fit(model: str, X_train, y_train, X_val, y_val, grid=None, seed: int = 0) -> Fitted:
+    """Fit for every setting in ``grid`` and keep the best on validation micro-F1."""
+    best, tried = None, {}
+    started = time.perf_counter()
+    for params in grid or GRIDS[model]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+            estimator = make(model, params, seed).fit(X_train, y_train)
+        val_scores = scores(estimator, X_val)
+        cut = thresholds.tune_global(y_val, val_scores)
+        f1 = metrics.evaluate(y_val, val_scores >= cut)["micro_f1"]
+        tried[describe(params)] = f1
+        if best is None or f1 > tried[describe(best[0])]:
+            best = (params, estimator)
+    return Fitted(model, best[0], best[1], tried, time.perf_counter() - started)
+
+
+@dataclasses.dataclass
+class Outcome:
+    """One system of an ablation: the fitted model, its scores and test predictions."""
+
+    name: str
+    fitted: Fitted
+    probs: dict[str, np.ndarray]  # validation and test scores
+    thresholds: np.ndarray
+    y_pred: np.ndarray  # test predictions
+
+
+def run(name: str, model: str, matrices, y_train, y_val, *, strategy: str = "global", grid=None,
+        seed: int = 0) -> Outcome:
+    """Fit ``model`` on ``matrices`` = (train, validation, test), tune thresholds on
+    validation with ``strategy`` and predict test."""
+    X_train, X_val, X_test = matrices
+    fitted = fit(model, X_train, y_train, X_val, y_val, grid, seed)
+    probs = {"validation": fitted.scores(X_val), "test": fitted.scores(X_test)}
+    cuts = thresholds.fit(y_val, probs["validation"], strategy)
+    return Outcome(name, fitted, probs, cuts, thresholds.predict(probs["test"], cuts))

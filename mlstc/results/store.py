@@ -1,0 +1,158 @@
+"""Saving and gathering results (introduced in chapter 00).
+
+Each chapter writes, per (dataset, model), a metrics JSON and, where it has them,
+validation and test probabilities (``.npz``): ``<dataset>__<model>.json`` under
+``results/<profile>/<chapter>/``. A running chapter writes into its staging folder
+(``folder=``) and :mod:`mlstc.book.setup` moves the files into ``results/`` when the
+chapter finishes. Every write is atomic, and the JSON records the SHA-256 of the
+arrays it belongs to, so a later chapter never reads a half-written or mismatched
+file as valid. :func:`table` gathers the JSON files into one pandas table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlstc.core import paths, storage, system
+
+SCHEMA = 1
+
+
+def stem(dataset: str, model: str) -> str:
+    """``<dataset>__<model>``, both made file-name safe."""
+    return f"{storage.slug(dataset)}__{storage.slug(model)}"
+
+
+def run_dir(profile: str, notebook: str) -> Path:
+    return paths.results_dir(profile) / storage.slug(notebook)
+
+
+def save(
+    *,
+    notebook: str,
+    dataset: str,
+    model: str,
+    profile: str,
+    seed: int,
+    metrics: Mapping[str, float | Mapping],
+    label_names: list[str] | None = None,
+    probs: Mapping[str, np.ndarray] | None = None,
+    wall_time_s: float | None = None,
+    extra: Mapping | None = None,
+    folder: Path | None = None,
+) -> Path:
+    """Write ``<dataset>__<model>.json`` (and ``.npz`` with ``probs`` by split) into
+    ``folder`` (default ``results/<profile>/<notebook>/``); return the JSON path.
+    ``dataset`` is the dataset's key (:attr:`mlstc.data.Dataset.key`)."""
+    folder = Path(folder) if folder else run_dir(profile, notebook)
+    name = stem(dataset, model)
+    record = {
+        "schema": SCHEMA,
+        "notebook": notebook,
+        "dataset": dataset,
+        "model": model,
+        "profile": profile,
+        "seed": seed,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "metrics": dict(metrics),
+        "label_names": list(label_names) if label_names is not None else None,
+        "wall_time_s": wall_time_s,
+        "peak_memory_mib": system.peak_memory_mib(),
+        "versions": system.versions(),
+        "machine": system.machine(),
+        "extra": dict(extra or {}),
+        "probs": None,
+    }
+    if probs:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **{split: np.asarray(p, dtype=np.float32) for split, p in probs.items()})
+        payload = buffer.getvalue()
+        storage.atomic_write_bytes(folder / f"{name}.npz", payload)
+        record["probs"] = {"file": f"{name}.npz", "sha256": hashlib.sha256(payload).hexdigest(),
+                           "splits": sorted(probs)}
+    return storage.atomic_write_json(folder / f"{name}.json", record)
+
+
+def load_probs(json_path: Path) -> dict[str, np.ndarray]:
+    """The probabilities saved beside a metrics JSON, checked against its SHA-256."""
+    json_path = Path(json_path)
+    record = json.loads(json_path.read_text())
+    if not record.get("probs"):
+        raise FileNotFoundError(f"{json_path} was saved without probabilities.")
+    npz = json_path.parent / record["probs"]["file"]
+    if not npz.is_file():
+        raise FileNotFoundError(f"{npz} is missing (arrays are not in git): rerun {record['notebook']} "
+                                f"in the {record['profile']} profile to recreate it.")
+    payload = npz.read_bytes()
+    if hashlib.sha256(payload).hexdigest() != record["probs"]["sha256"]:
+        raise ValueError(f"{npz} does not match {json_path.name} (another run wrote it): rerun {record['notebook']}.")
+    with np.load(io.BytesIO(payload)) as arrays:
+        return {split: arrays[split] for split in arrays.files}
+
+
+def records(profile: str | None = None) -> list[dict]:
+    """Every metrics JSON under ``results/`` (one profile, or all)."""
+    root = paths.results_dir(profile or "")
+    found = []
+    for path in sorted(root.rglob("*.json")):
+        record = json.loads(path.read_text())
+        if isinstance(record, dict) and record.get("schema") == SCHEMA:  # not a saved model's labels.json
+            found.append(record | {"path": str(path)})
+    return found
+
+
+def table(profile: str | None = None, metrics: list[str] | None = None) -> pd.DataFrame:
+    """One row per (profile, notebook, dataset, model) with the chosen metrics."""
+    rows = []
+    for record in records(profile):
+        flat = {k: v for k, v in record["metrics"].items() if isinstance(v, (int, float))}
+        if metrics:
+            flat = {k: flat.get(k) for k in metrics}
+        rows.append({"profile": record["profile"], "notebook": record["notebook"], "dataset": record["dataset"],
+                     "model": record["model"], **flat, "wall_time_s": record.get("wall_time_s")})
+    if not rows:
+        return pd.DataFrame(columns=["profile", "notebook", "dataset", "model"])
+    return pd.DataFrame(rows).set_index(["profile", "notebook", "dataset", "model"]).sort_index()
+
+
+def path(profile: str, notebook: str, dataset: str, model: str) -> Path:
+    """The metrics JSON of one (chapter, dataset, model)."""
+    return run_dir(profile, notebook) / f"{stem(dataset, model)}.json"
+
+
+def load(profile: str, notebook: str, dataset: str, model: str) -> dict:
+    """The metrics record of one (chapter, dataset, model), with a clear error when
+    the chapter has not saved it."""
+    json_path = path(profile, notebook, dataset, model)
+    if not json_path.is_file():
+        raise FileNotFoundError(f"{json_path} does not exist: run chapter {notebook} in the {profile} profile "
+                                f"on {dataset} (`python -m mlstc run {notebook[:2]} --profile {profile}`).")
+    return json.loads(json_path.read_text())
+
+
+def recipes(profile: str, datasets: list[str] | None = None) -> pd.DataFrame:
+    """Per dataset, the system with the best *validation* micro-F1 among every
+    saved result that records one: its test scores and its cost."""
+    rows = []
+    for record in records(profile):
+        m = record["metrics"]
+        if "validation_micro_f1" not in m or (datasets and record["dataset"] not in datasets):
+            continue
+        rows.append({"dataset": record["dataset"], "chapter": record["notebook"], "model": record["model"],
+                     "validation micro-F1": m["validation_micro_f1"], "test micro-F1": m.get("micro_f1"),
+                     "micro low": m.get("micro_f1_low"), "micro high": m.get("micro_f1_high"),
+                     "test macro-F1": m.get("macro_f1"),
+                     "train minutes": (m.get("train seconds") or record.get("wall_time_s") or 0) / 60})
+    if not rows:
+        return pd.DataFrame(columns=["dataset", "chapter", "model"])
+    frame = pd.DataFrame(rows)
+    best = frame.loc[frame.groupby("dataset")["validation micro-F1"].idxmax()]
+    return best.set_index("dataset").sort_index()

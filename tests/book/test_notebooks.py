@@ -1,0 +1,111 @@
+"""The notebooks keep the book's conventions, and book/ holds cpu runs of the current sources."""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlstc.book import runner
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = runner.notebooks()
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def code_sources(path):
+    return ["".join(c["source"]) for c in cells(path)
+            if c["cell_type"] == "code" and "injected-parameters" not in c["metadata"].get("tags", [])]
+
+
+def test_there_are_notebooks():
+    assert [p.stem for p in SOURCES][:1] == ["00_data"]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_source_is_clean_and_follows_the_house_layout(path):
+    nb = cells(path)
+    for cell in nb:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, "outputs belong in book/"
+    title = "".join(nb[0]["source"])
+    assert title.startswith(f"# {path.stem[:2]} ")
+    badge = f"{CONFIG['repository']['url']}/blob/{CONFIG['repository']['branch']}/book/{path.name}"
+    assert badge.replace("https://github.com/", "https://colab.research.google.com/github/") in title
+    code = [c for c in nb if c["cell_type"] == "code"]
+    assert code[0]["metadata"].get("tags") == ["parameters"]
+    assigned = set()
+    for node in ast.parse("".join(code[0]["source"])).body:
+        assert isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant), "parameters: literals only"
+        assigned |= {t.id for t in node.targets}
+    assert {"profile", "seed"} <= assigned
+    assert "setup.setup(" in "".join(code[1]["source"])
+
+
+CHAPTERS = [p for p in SOURCES if int(p.stem[:2]) < 90]  # 90 and up are reference pages
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_ends_with_summary_and_exercises(path):
+    text = "\n".join("".join(c["source"]) for c in cells(path) if c["cell_type"] == "markdown")
+    assert "## Summary" in text and "## Exercises" in text
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_book_holds_a_cpu_run_of_the_current_source(path):
+    executed = ROOT / "book" / path.name
+    assert executed.is_file(), f"run `python -m mlstc run {path.stem}` and commit book/{path.name}"
+    meta = json.loads(executed.read_text())["metadata"]["papermill"]
+    assert meta["parameters"]["profile"] == "cpu" and meta["exception"] is None
+    assert code_sources(executed) == code_sources(path), f"book/{path.name} is stale: rerun it"
+    for cell in cells(executed):
+        errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
+        expected = runner.EXPECTED_ERROR_TAG in cell["metadata"].get("tags", [])
+        assert bool(errors) == expected, "only cells tagged raises-exception may (and must) show an error"
+
+
+def test_toc_lists_every_chapter():
+    toc = (ROOT / "_toc.yml").read_text()
+    for path in SOURCES:
+        assert f"file: book/{path.stem}" in toc
+
+
+def test_cli_finds_notebooks_and_explains_unknown_names(capsys):
+    assert runner.find("00") == runner.find("00_data") == runner.find("00_data.ipynb")
+    from mlstc.book.cli import main
+
+    assert main(["run", "42_nothing"]) == 1
+    assert re.search(r"No notebook '42_nothing'.*00_data", capsys.readouterr().err)
+
+
+MARKUP = [r"```.*?```", r"\{glue:[a-z]+\}`[^`]*`", r"`[^`]*`", r"\$[^$]*\$", r"\]\([^)]*\)", r"https?://\S+",
+          r"\d+\.\d+\.\d+", r"\b(?:SEntFiN|Python|Keras|spaCy|TensorFlow|transformers|Jupyter Book) \d+\.\d+"]
+# code, glued values, math, link targets, version numbers
+
+
+def typed_decimals(markdown: str) -> list[str]:
+    """Numbers with a decimal point written in prose, outside code, glue and links."""
+    for pattern in MARKUP:
+        markdown = re.sub(pattern, " ", markdown, flags=re.S)
+    return re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", markdown)
+
+
+def test_the_prose_check_catches_a_typed_number_and_spares_glue_and_citations():
+    assert typed_decimals("micro-F1 was 88.5 and {glue:text}`x:.3f` and `0.5` and v3.8.0") == ["88.5"]
+    assert typed_decimals("[link](https://x.org/1.2) ```\na = 0.3\n```") == []
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_numbers_in_prose_are_glued_or_published(path):
+    from mlstc.results import published
+
+    allowed = {published.points(name) for name in published.FIGURES}
+    text = "\n".join("".join(c["source"]) for c in cells(path) if c["cell_type"] == "markdown")
+    typed = [n for n in typed_decimals(text) if n not in allowed]
+    assert not typed, f"{path.name}: numbers typed in prose instead of glued from the run: {typed}"

@@ -1,0 +1,122 @@
+"""Staging, the run cache and prerequisites: a chapter's results reach results/ only
+when it finishes, and what it needs from earlier chapters is produced before it trains."""
+
+import hashlib
+import json
+import time
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from mlstc.book import prerequisites, runcache, runner
+from mlstc.core import paths
+from mlstc.data import synthetic
+
+
+def fingerprint(folder):
+    """Every file under ``folder`` with its SHA-256 (byte-for-byte comparison)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def chapter_like(path, body, datasets):
+    """A notebook that sets itself up as chapter 00 would, then runs ``body``."""
+    params = f'profile = ""\nseed = 0\ndata_dir = ""\ndatasets = "{datasets}"\ncheckpoint = ""'
+    setup = "from mlstc.book import setup\nrun = setup.setup('00_data', globals())\ncorpora = run.load(datasets, data_dir)"
+    nb = new_notebook(cells=[new_code_cell(params, metadata={"tags": ["parameters"]}), new_code_cell(setup),
+                             new_code_cell(body)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def own_csv(tmp_path):
+    return synthetic.write_headlines(tmp_path / "mine" / "headlines.csv", rows=120, seed=1)
+
+
+def test_a_run_that_fails_midway_leaves_results_byte_for_byte_unchanged(tmp_path, own_csv):
+    results = paths.results_dir("smoke")
+    results.mkdir(parents=True)
+    (results / "00_data").mkdir()
+    (results / "00_data" / "committed.json").write_text('{"micro_f1": 0.5}')
+    before = fingerprint(paths.results_root())
+    body = ("import numpy as np\nds = next(iter(corpora.values()))\n"
+            "run.save(ds, 'half-done', {'micro_f1': 0.1})\nraise RuntimeError('stopped mid-way')")
+    source = chapter_like(tmp_path / "00_data.ipynb", body, str(own_csv))
+    with pytest.raises(RuntimeError, match="results/ is unchanged; partial results are in .*staging"):
+        runner.execute(source, "smoke", output_dir=tmp_path / "book")
+    assert fingerprint(paths.results_root()) == before
+    staged = list((paths.staging_dir() / "smoke" / "00_data").glob("*half-done.json"))
+    assert len(staged) == 1  # the partial output is kept where the message says
+
+
+def test_finish_moves_results_replaces_this_chapters_old_ones_and_fills_the_run_cache(tmp_path, own_csv):
+    body = ("ds = next(iter(corpora.values()))\nimport numpy as np\n"
+            "run.save(ds, 'prior', {'micro_f1': 0.3}, probs={'test': np.zeros((3, ds.num_labels))})\nrun.finish()")
+    final = paths.results_dir("smoke") / "00_data"
+    final.mkdir(parents=True)
+    from mlstc import data
+
+    key = data.load(str(own_csv)).key
+    (final / f"{key}__stale.json").write_text("{}")
+    (final / "reuters__kept.json").write_text("{}")
+    runner.execute(chapter_like(tmp_path / "00_data.ipynb", body, str(own_csv)), "smoke", output_dir=tmp_path / "book")
+    names = sorted(p.name for p in final.iterdir())
+    assert names == sorted(["reuters__kept.json", f"{key}__prior.json", f"{key}__prior.npz"])
+    assert key.startswith("headlines-") and len(key) == len("headlines-") + 8
+    assert sorted(p.name for p in own_csv.parent.iterdir()) == ["headlines.csv"]  # nothing beside the file
+    cached = list((paths.cache_dir() / "runs" / "smoke" / "00_data" / key).glob("*/*prior.json"))
+    assert len(cached) == 1
+
+
+def test_two_files_with_the_same_stem_never_share_an_entry(tmp_path):
+    from mlstc import data
+
+    a = synthetic.write_headlines(tmp_path / "a" / "news.csv", rows=60, seed=1)
+    b = synthetic.write_headlines(tmp_path / "b" / "news.csv", rows=60, seed=2)
+    ka, kb = data.load(str(a)).key, data.load(str(b)).key
+    assert ka != kb and ka.startswith("news-") and kb.startswith("news-")
+    assert data.load(f"politics={a}").key == "politics-" + ka.split("-")[1]
+
+
+class FakeRun:
+    def __init__(self, notebook="02_lstm", seed=0):
+        from mlstc.core import profiles
+
+        self.notebook, self.seed, self.profile, self.parameters = notebook, seed, profiles.resolve("smoke"), {}
+
+
+def test_a_prerequisite_that_cannot_be_produced_fails_at_once_naming_it():
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="No notebook '42_missing'"):
+        prerequisites.ensure(FakeRun(), "42_missing", ["svm-tf-idf"], {"reuters": "reuters"})
+    with pytest.raises(RuntimeError, match="cycle"):
+        prerequisites.ensure(FakeRun("00_data"), "00_data", ["prior"], {"reuters": "reuters"})
+    assert time.perf_counter() - started < 5
+
+
+def test_missing_prerequisites_are_produced_by_the_runner_then_restored_from_the_cache(tmp_path, own_csv, capsys):
+    from mlstc import data, results
+
+    key = data.load(str(own_csv)).key
+    prerequisites.ensure(FakeRun(), "00_data", ["prior"], {key: str(own_csv)})
+    out = capsys.readouterr().out
+    assert "running 00_data now" in out
+    json_path = results.path("smoke", "00_data", key, "prior")
+    assert results.load_probs(json_path)["test"].shape[1] == len(data.load(str(own_csv)).label_names)
+    for leftover in json_path.parent.iterdir():
+        leftover.unlink()  # an empty results folder again: the cache has it
+    prerequisites.ensure(FakeRun(), "00_data", ["prior"], {key: str(own_csv)})
+    assert "restored from the run cache" in capsys.readouterr().out
+    assert json_path.is_file()
+    assert sorted(p.name for p in own_csv.parent.iterdir()) == ["headlines.csv"]
+
+
+def test_the_run_key_changes_with_parameters_but_not_with_the_data_set_list():
+    base = runcache.default_parameters("02_lstm")
+    key = runcache.run_key("02_lstm", base)
+    assert runcache.run_key("02_lstm", base | {"datasets": "x.csv", "profile": "cpu"}) == key
+    assert runcache.run_key("02_lstm", base | {"learning_rate": 1e-2}) != key
+    assert runcache.run_key("02_lstm", base | {"seed": 1}) != key

