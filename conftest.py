@@ -33,7 +33,7 @@ def pytest_configure(config):
     from mlstc.data import synthetic
 
     folder = Path(tempfile.mkdtemp(prefix="mlstc-own-data-"))
-    path = synthetic.write_headlines(folder / OWN_DATA, rows=360, seed=0)
+    path = synthetic.write_headlines(folder / OWN_DATA, rows=240, seed=0)
     os.environ["MLSTC_EXTRA_DATASETS"] = str(path)
     config._mlstc_own_data = path
     config._mlstc_results = Path(tempfile.mkdtemp(prefix="mlstc-nbval-results-"))

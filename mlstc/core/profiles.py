@@ -34,7 +34,7 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
         description="CI: a few hundred documents per split, tiny models; each notebook in a minute or two",
-        max_docs={"train": 400, "validation": 100, "test": 200},
+        max_docs={"train": 240, "validation": 80, "test": 120},
         bootstrap_samples=200,
         notebook_timeout_s=15 * 60,
         max_epochs=2,

@@ -141,17 +141,22 @@ def fit(model: keras.Model, train: Encoded, y_train, val: Encoded, y_val, *, epo
 
 
 def train_throughput(model: keras.Model, encoded: Encoded, y, *, batch_size: int, max_length: int,
-                     padded: bool, steps: int = 20, warmup_steps: int = 3, seed: int = 0) -> dict[str, float]:
+                     padded: bool, steps: int = 20, warmup_steps: int = 3, seed: int = 0, max_tokens: int | None = None,
+                     widths=None) -> dict[str, float]:
     """Training speed on the same random batches, padded to ``max_length`` or each
-    to its own longest sequence. Word pieces counted are real ones (not padding).
-    The model's weights change: use a throwaway copy."""
+    to its own longest sequence (rounded up to one of ``widths`` when given); with
+    ``max_tokens`` the batches hold that many tokens instead of ``batch_size``
+    documents. Word pieces counted are real ones (not padding). The model's weights
+    change: use a throwaway copy."""
     rng = np.random.default_rng(seed)
-    index_batches = batching.batches(encoded.lengths(), batch_size, shuffle=True, seed=seed)
+    lengths = encoded.lengths()
+    index_batches = batching.batches(lengths, batch_size, shuffle=True, seed=seed, max_tokens=max_tokens)
     chosen = [index_batches[i] for i in rng.choice(len(index_batches), warmup_steps + steps, replace=False)]
     y = np.asarray(y, dtype="float32")
     docs = pieces = processed = 0
     for k, idx in enumerate(chosen):
-        batch = wordpieces.inputs([encoded.ids[i] for i in idx], width=max_length if padded else None)
+        width = max_length if padded else batching.bucket_width(lengths[idx].max(), widths) if widths else None
+        batch = wordpieces.inputs([encoded.ids[i] for i in idx], width=width)
         if k == warmup_steps:
             start = time.perf_counter()
         with _unused_pooler_ignored():

@@ -140,9 +140,18 @@ def load(profile: str, notebook: str, dataset: str, model: str) -> dict:
 
 def recipes(profile: str, datasets: list[str] | None = None) -> pd.DataFrame:
     """Per dataset, the system with the best *validation* micro-F1 among every
-    saved result that records one: its test scores and its cost."""
+    saved result that records one over the data set's own labels (not, say, a
+    hierarchy's extra group nodes, which would make the scores incomparable): its
+    test scores and its cost."""
+    found = records(profile)
+    usual = {}
+    for record in found:  # the label set most results of a data set are scored on
+        usual.setdefault(record["dataset"], []).append(tuple(record.get("label_names") or ()))
+    usual = {d: max(set(v), key=v.count) for d, v in usual.items()}
     rows = []
-    for record in records(profile):
+    for record in found:
+        if tuple(record.get("label_names") or ()) != usual[record["dataset"]]:
+            continue
         m = record["metrics"]
         if "validation_micro_f1" not in m or (datasets and record["dataset"] not in datasets):
             continue

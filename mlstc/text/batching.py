@@ -14,29 +14,52 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 
+def _cut(part: np.ndarray, lengths: np.ndarray, batch_size: int, max_tokens: int | None) -> list[np.ndarray]:
+    """Length-sorted indices cut into batches of ``batch_size``, or, with
+    ``max_tokens``, of as many documents as fit ``width x documents <= max_tokens``."""
+    if not max_tokens:
+        return [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    out, start = [], 0
+    for end in range(1, len(part) + 1):
+        width = lengths[part[end - 1]]  # sorted: the last is the longest
+        if end - start > 1 and (width * (end - start) > max_tokens):
+            out.append(part[start:end - 1])
+            start = end - 1
+    out.append(part[start:])
+    return out
+
+
 def batches(lengths: Sequence[int], batch_size: int, *, shuffle: bool = False, seed: int = 0,
-            chunk_batches: int = 50) -> list[np.ndarray]:
+            chunk_batches: int = 50, max_tokens: int | None = None) -> list[np.ndarray]:
     """Index batches of similar length covering every index exactly once.
 
     Without ``shuffle`` the batches are in ascending length. With it, indices are
     permuted, cut into chunks of ``chunk_batches * batch_size``, sorted by length
-    within each chunk, and the batches are shuffled.
+    within each chunk, and the batches are shuffled. With ``max_tokens`` a batch
+    holds as many documents as fit that many (padded) tokens, so short documents
+    come in large batches and long ones in small ones.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     lengths = np.asarray(lengths)
     rng = np.random.default_rng(seed)
     if not shuffle:
-        order = np.argsort(lengths, kind="stable")
-        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        return _cut(np.argsort(lengths, kind="stable"), lengths, batch_size, max_tokens)
     order = rng.permutation(len(lengths))
     chunk = batch_size * chunk_batches
     out = []
     for start in range(0, len(order), chunk):
         part = order[start:start + chunk]
-        part = part[np.argsort(lengths[part], kind="stable")]
-        out += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+        out += _cut(part[np.argsort(lengths[part], kind="stable")], lengths, batch_size, max_tokens)
     return [out[i] for i in rng.permutation(len(out))]
+
+
+def bucket_width(longest: int, widths: Sequence[int]) -> int:
+    """The smallest of ``widths`` that holds ``longest`` tokens (the largest if none
+    does): padding to a few fixed widths keeps the number of distinct batch shapes,
+    and so of compilations (XLA on a GPU), small."""
+    widths = sorted(widths)
+    return next((w for w in widths if w >= longest), widths[-1])
 
 
 def pad(sequences: Sequence[Sequence[int]], pad_id: int = 0, max_length: int | None = None,

@@ -39,3 +39,15 @@ def test_predictions_come_back_in_input_order():
 def test_batch_size_must_be_positive():
     with pytest.raises(ValueError):
         batching.batches([1, 2], 0)
+
+
+def test_token_budget_batches_keep_every_index_and_stay_under_the_budget():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 128, size=500)
+    groups = batching.batches(lengths, 32, shuffle=True, seed=0, max_tokens=1024)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(500))
+    assert all(len(g) == 1 or lengths[g].max() * len(g) <= 1024 for g in groups)
+    assert max(len(g) for g in groups) > 32  # short documents come in bigger batches
+    widths = {batching.bucket_width(lengths[g].max(), (32, 64, 96, 128)) for g in groups}
+    assert widths <= {32, 64, 96, 128}  # at most four distinct shapes
+    assert batching.bucket_width(200, (32, 64)) == 64

@@ -1,0 +1,93 @@
+"""Speed of the book's heavy steps, measured in one run on one machine (issue #14).
+
+    python benchmarks/speed.py [--profile cpu] [--steps 20]
+
+Measures: MiniLM fine-tune training throughput (real word pieces per second) with every
+batch padded to 128, bucketed by length, bucketed with a token budget per batch, and
+bucketed to a few fixed widths; inference documents per second; BiLSTM seconds per
+epoch; spaCy words per second with one and two processes; frozen-embedding documents
+per second. Prints a table and writes it to ``results/<profile>/benchmarks.json``,
+which the book's environment page shows. Not a test: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+
+import numpy as np
+import pandas as pd
+
+from mlstc import data
+from mlstc.core import paths, storage, system
+from mlstc.models import bert, lstm, training
+from mlstc.text import checkpoints, embeddings, features, wordpieces
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--steps", type=int, default=20, help="timed training steps per setting")
+    parser.add_argument("--docs", type=int, default=1000, help="documents for the spaCy and embedding timings")
+    args = parser.parse_args(argv)
+    rows = []
+
+    def add(what, setting, value, unit):
+        rows.append({"what": what, "setting": setting, "value": round(float(value), 2), "unit": unit})
+        print(f"{what:<34} {setting:<34} {value:>10.1f} {unit}", flush=True)
+
+    reuters = data.load("reuters")
+    train = reuters.split("train")
+    tokenizer = checkpoints.tokenizer("")
+    encoded = wordpieces.encode(train.texts, tokenizer, 128)
+    settings = [("padded to 128, batch 32", {"padded": True}),
+                ("bucketed, batch 32", {"padded": False}),
+                ("bucketed, 4,096-token batches", {"padded": False, "max_tokens": 4096}),
+                ("bucketed to widths 32/64/96/128", {"padded": False, "widths": (32, 64, 96, 128)})]
+    base = None
+    for name, options in settings:
+        model = bert.compile(bert.classifier("", reuters.num_labels), learning_rate=1e-5, total_steps=1000)
+        speed = bert.train_throughput(model, encoded, train.y, batch_size=32, max_length=128, steps=args.steps,
+                                      **options)
+        base = base or speed["word_pieces_per_s"]
+        add("MiniLM training, Reuters", name, speed["word_pieces_per_s"], "word pieces/s")
+        add("MiniLM training, Reuters", f"{name}: x padded", speed["word_pieces_per_s"] / base, "x")
+    test = reuters.split("test")
+    enc_test = wordpieces.encode(test.texts[:1000], tokenizer, 128)
+    bert.predict_logits(model, wordpieces.encode(test.texts[:64], tokenizer, 128))  # trace once
+    started = time.perf_counter()
+    bert.predict_logits(model, enc_test, 64)
+    add("MiniLM inference, Reuters", "bucketed, batch 64, 128 pieces", 1000 / (time.perf_counter() - started), "docs/s")
+
+    vectorizer = lstm.text_vectorizer(train.texts, max_tokens=30000, max_length=300)
+    model = lstm.lstm_classifier(vectorizer, reuters.num_labels)
+    stream = iter(training.text_batches(train.texts, train.y, 32, seed=0))
+    for _ in range(3):
+        model.train_on_batch(*next(stream))
+    started, docs = time.perf_counter(), 0
+    for _ in range(args.steps * 3):
+        x, y = next(stream)
+        model.train_on_batch(x, y)
+        docs += len(y)
+    add("BiLSTM training, Reuters", "300 words, batch 32", len(train.texts) / (docs / (time.perf_counter() - started)),
+        "s/epoch")
+
+    sample = train.texts[: args.docs]
+    nlp = features.load_spacy()
+    for processes in (1, 2):
+        run = features.annotate(sample, dataset="benchmark", nlp=nlp, n_process=processes, cache=False, progress=False)
+        add("spaCy en_core_web_sm", f"{processes} process(es)", run.words_per_second, "words/s")
+    started = time.perf_counter()
+    embeddings.embed(sample, dataset="benchmark", cache=False, progress=False)
+    add("frozen MiniLM embeddings", "256 pieces, batch 64", len(sample) / (time.perf_counter() - started), "docs/s")
+
+    record = {"created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "profile": args.profile,
+              "machine": system.machine(), "versions": system.versions(), "rows": rows}
+    path = storage.atomic_write_json(paths.results_dir(args.profile) / "benchmarks.json", record)
+    print(pd.DataFrame(rows).to_string(index=False))
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

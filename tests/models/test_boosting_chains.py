@@ -1,0 +1,41 @@
+import numpy as np
+import scipy.sparse as sp
+
+from mlstc.evaluation import metrics
+from mlstc.models import boosting, linear
+
+
+def toy(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 20))
+    y = np.stack([x[:, 0] > 0.6, (x[:, 0] > 0.6) & (x[:, 1] > 0.5), x[:, 2] > 0.8], 1).astype(int)
+    y[:, 2][:] = 0
+    y[0, 2] = 1  # a label with a single positive
+    return sp.csr_matrix(x), y
+
+
+def test_lightgbm_per_label_learns_and_falls_back_for_rare_labels():
+    x, y = toy()
+    out, rounds = boosting.fit_per_label(x[:200], y[:200], x[200:250], y[200:250], x[250:], seed=0)
+    assert out["test"].shape == (50, 3) and rounds[2] == 0
+    assert np.allclose(out["test"][:, 2], y[:200, 2].mean())
+    assert metrics.evaluate(y[250:, :2], out["test"][:, :2] >= 0.5)["micro_f1"] > 0.85
+
+
+def test_classifier_chain_ensemble_is_seeded_and_uses_label_order():
+    x, y = toy()
+    a = linear.chain_ensemble(x[:200], y[:200], x[200:250], x[250:], orders=2, seed=1)
+    b = linear.chain_ensemble(x[:200], y[:200], x[200:250], x[250:], orders=2, seed=1)
+    assert np.array_equal(a["test"], b["test"]) and a["validation"].shape == (50, 3)
+    assert metrics.evaluate(y[250:, :2], a["test"][:, :2] >= 0.5)["micro_f1"] > 0.8
+
+
+def test_word2vec_vectors_and_embedding_matrix():
+    from mlstc.text import word2vec
+
+    texts = ["Oil prices fell. Crude slumps!", "crude oil output rises", "the bank raised rates"] * 20
+    assert word2vec.tokenize(["Oil prices FELL."]) == [["oil", "prices", "fell"]]
+    vectors = word2vec.train(texts, dim=8, epochs=2, min_count=1, cache=False)
+    matrix, found = word2vec.embedding_matrix(["", "[UNK]", "oil", "nowhere"], vectors)
+    assert matrix.shape == (4, 8) and not matrix[0].any() and found == 0.25
+    assert np.allclose(matrix[2], vectors["oil"])

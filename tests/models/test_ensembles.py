@@ -1,0 +1,62 @@
+"""Combiners on synthetic probabilities where the right answer is known."""
+
+import numpy as np
+import pytest
+
+from mlstc.models import ensembles
+
+
+@pytest.fixture
+def case():
+    rng = np.random.default_rng(0)
+    y = {s: (rng.random((n, 5)) < 0.3).astype(int) for s, n in (("validation", 300), ("test", 200))}
+    perfect = {s: np.clip(0.9 * y[s] + 0.05, 0, 1) for s in y}
+    noise = {s: rng.random(y[s].shape) for s in y}
+    weak = {s: np.clip(0.2 * y[s] + 0.6 * rng.random(y[s].shape), 0, 1) for s in y}
+    return y, {"perfect": perfect, "noise": noise, "weak": weak}
+
+
+def test_a_perfect_member_gets_the_weight(case):
+    y, members = case
+    _, weights = ensembles.weighted_mean(members, y["validation"])
+    assert weights["perfect"] > 0.9 and sum(weights.values()) == pytest.approx(1)
+    probs, chosen = ensembles.ensemble_selection(members, y["validation"], rounds=10)
+    assert chosen["perfect"] == pytest.approx(1.0)
+    assert np.array_equal(probs["test"] >= 0.5, y["test"] == 1)
+
+
+def test_mean_and_rank_mean_shapes_and_ranges(case):
+    y, members = case
+    for combined in (ensembles.mean(members), ensembles.rank_mean(members)):
+        assert combined["test"].shape == y["test"].shape and 0 <= combined["test"].min() <= combined["test"].max() <= 1
+
+
+def test_calibration_maps_scores_to_frequencies(case):
+    y, _ = case
+    rng = np.random.default_rng(1)
+    margin = {s: 4 * (y[s] - 0.5) + rng.normal(size=y[s].shape) for s in y}  # SVM-like decision values
+    scores = {s: 1 / (1 + np.exp(-3 * m)) for s, m in margin.items()}  # over-confident scores
+    calibrated = ensembles.calibrate(scores, y["validation"])
+    high = calibrated["test"] > 0.9
+    assert y["test"][high].mean() > 0.85  # "0.9" now means about 90%
+    assert np.mean(np.abs(calibrated["test"] - y["test"])) < np.mean(np.abs(scores["test"] - y["test"])) + 0.05
+
+
+def test_stacking_is_out_of_fold_and_never_sees_test_labels(case):
+    y, members = case
+    stacked = ensembles.stack_logreg(members, y["validation"])
+    flipped = y["validation"].copy()
+    flipped[7, 2] = 1 - flipped[7, 2]
+    again = ensembles.stack_logreg(members, flipped)
+    assert again["validation"][7, 2] == pytest.approx(stacked["validation"][7, 2])  # its own label never used for it
+    order = np.random.default_rng(2).permutation(len(y["test"]))
+    shuffled = {n: {"validation": m["validation"], "test": m["test"][order]} for n, m in members.items()}
+    assert np.allclose(ensembles.stack_logreg(shuffled, y["validation"])["test"], stacked["test"][order])
+    assert ((stacked["test"] >= 0.5) == y["test"]).mean() > 0.95
+
+
+def test_lightgbm_stacker_learns_from_pairs(case):
+    y, members = case
+    out = ensembles.stack_lightgbm(members, y["validation"], y["validation"].mean(0))
+    assert out["test"].shape == y["test"].shape
+    assert ((out["test"] >= 0.5) == y["test"]).mean() > 0.95
