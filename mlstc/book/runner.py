@@ -6,7 +6,7 @@ Book. Each notebook runs in its own process group (so a timeout stops its kernel
 too) through papermill's public API; a cell tagged ``raises-exception`` (which
 nbclient and nbval honour) must raise, and only its error is excused
 (:func:`check_errors`). An executed copy replaces the one in ``book/`` only when
-the run succeeded; a failed run is kept in ``_build/failed/`` for reading, and its
+the run succeeded; a failed run is kept in ``_build/failed/<profile>/`` for reading, and its
 results stay in the staging folder, never in ``results/``.
 """
 
@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +39,10 @@ def find(name: str) -> Path:
     raise ValueError(f"No notebook {name!r} in notebooks/; there are: {', '.join(n.stem for n in notebooks())}")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def execute(
     notebook: Path,
     profile: str = "",
@@ -51,7 +56,7 @@ def execute(
     prof = profiles.resolve(profile)
     root = paths.project_root()
     output_dir = output_dir or root / "book"
-    failed_dir = root / "_build" / "failed"
+    failed_dir = root / "_build" / "failed" / prof.name  # per profile: a smoke check beside a cpu run
     output_dir.mkdir(parents=True, exist_ok=True)
     failed_dir.mkdir(parents=True, exist_ok=True)
     partial = failed_dir / notebook.name
@@ -63,6 +68,9 @@ def execute(
     environment = dict(os.environ, MLSTC_PROFILE=prof.name, **(environment or {}))
     # papermill and its kernel run in their own process group, so a timeout stops both
     process = subprocess.Popen(command, env=environment, start_new_session=True)
+    stop_on_term = threading.current_thread() is threading.main_thread()
+    if stop_on_term:  # a SIGTERM to this process (`timeout`, a CI runner) stops the notebook's group too
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         returncode = process.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -74,6 +82,9 @@ def execute(
         os.killpg(process.pid, signal.SIGKILL)
         print(f"{notebook.name} stopped; {_results_note(notebook, prof)}", file=sys.stderr)
         raise
+    finally:
+        if stop_on_term:
+            signal.signal(signal.SIGTERM, previous)
     if returncode:
         raise RuntimeError(f"{notebook.name} failed; the executed notebook with the error is {partial}; "
                            f"{_results_note(notebook, prof)}")

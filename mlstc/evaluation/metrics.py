@@ -130,3 +130,23 @@ def counts(y_true, y_pred, weights=None) -> tuple[np.ndarray, np.ndarray, np.nda
     if weights is None:
         return tuple(part.sum(0) for part in parts)
     return tuple(weights @ part for part in parts)
+
+
+# Huang et al. (EMNLP 2021)'s split of labels by training documents (chapter 06).
+FREQUENCY_GROUPS = {"head": (35, np.inf), "medium": (8, 35), "tail": (0, 8)}
+
+
+def frequency_groups(train_counts) -> dict[str, np.ndarray]:
+    """Label indices per group: ``head`` at least 35 training documents, ``medium``
+    more than 8 and fewer than 35, ``tail`` at most 8 (Huang et al. 2021)."""
+    n = np.asarray(train_counts)
+    return {"head": np.flatnonzero(n >= 35), "medium": np.flatnonzero((n > 8) & (n < 35)),
+            "tail": np.flatnonzero(n <= 8)}
+
+
+def group_macro_f1(y_true, y_pred, train_counts) -> dict[str, float]:
+    """``<group>_macro_f1`` for each group of :func:`frequency_groups` (NaN for an
+    empty group), macro-F1 over the group's labels as in :func:`evaluate`."""
+    tp, fp, fn = counts(y_true, y_pred)
+    return {f"{name}_macro_f1": float(macro_f1_from_counts(tp[idx], fp[idx], fn[idx])) if len(idx) else float("nan")
+            for name, idx in frequency_groups(train_counts).items()}

@@ -69,7 +69,11 @@ def mean(members) -> dict[str, np.ndarray]:
 
 def rank_mean(members) -> dict[str, np.ndarray]:
     """Each member's score turned into its quantile among that member's validation
-    scores for the label, then averaged (scales no longer matter)."""
+    scores for the label, averaged (scales no longer matter), then mapped back to
+    the probability scale through the same quantile of the plain mean's validation
+    scores for that label. Without that last step a label's average quantile says
+    where a document ranks, not whether it has the label: with one threshold for all
+    labels, every label would be predicted for the same share of documents."""
     out = {s: [] for s in SPLITS}
     for member in members.values():
         val = np.asarray(member["validation"], dtype=np.float64)
@@ -78,7 +82,11 @@ def rank_mean(members) -> dict[str, np.ndarray]:
             x = np.asarray(member[s], dtype=np.float64)
             ranks = np.stack([np.searchsorted(ordered[:, j], x[:, j], side="right") for j in range(x.shape[1])], 1)
             out[s].append(ranks / len(val))
-    return {s: np.mean(v, axis=0) for s, v in out.items()}
+    quantiles = {s: np.mean(v, axis=0) for s, v in out.items()}
+    reference = np.sort(mean(members)["validation"], axis=0)
+    levels = np.arange(1, len(reference) + 1) / len(reference)
+    return {s: np.stack([np.interp(q[:, j], levels, reference[:, j]) for j in range(q.shape[1])], 1)
+            for s, q in quantiles.items()}
 
 
 def weighted_mean(members, y_val) -> tuple[dict[str, np.ndarray], dict[str, float]]:

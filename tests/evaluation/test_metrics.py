@@ -107,3 +107,17 @@ def test_macro_interval_on_many_rare_labels_holds_the_point_near_its_middle():
     assert abs(row["value"] - middle) < 0.25 * (row["high"] - row["low"])
     tp, fp, fn = metrics.counts(y, pred, stats.resample_weights(n, 1000, 0))
     assert np.quantile(metrics.f1_from_counts(tp, fp, fn).mean(1), 0.975) < row["value"]  # the old treatment
+
+
+def test_frequency_groups_and_group_macro_f1():
+    from mlstc.evaluation import metrics as m
+
+    groups = m.frequency_groups([100, 35, 34, 9, 8, 0])
+    assert groups["head"].tolist() == [0, 1] and groups["medium"].tolist() == [2, 3]
+    assert groups["tail"].tolist() == [4, 5]
+    y = np.array([[1, 1, 0, 0, 1, 0], [1, 0, 1, 0, 0, 0]])
+    pred = np.array([[1, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0]])
+    scores = m.group_macro_f1(y, pred, [100, 35, 34, 9, 8, 0])
+    assert scores["head_macro_f1"] == 1.0
+    assert scores["medium_macro_f1"] == 0.0  # label 2 missed; label 3 has no F1 and is left out
+    assert scores["tail_macro_f1"] == 0.0

@@ -60,3 +60,17 @@ def test_lightgbm_stacker_learns_from_pairs(case):
     out = ensembles.stack_lightgbm(members, y["validation"], y["validation"].mean(0))
     assert out["test"].shape == y["test"].shape
     assert ((out["test"] >= 0.5) == y["test"]).mean() > 0.95
+
+
+def test_rank_mean_keeps_each_labels_base_rate():
+    """A rare and a common label: after rank-mean one global threshold must not
+    predict both for the same share of documents (the quantile scale did)."""
+    rng = np.random.default_rng(0)
+    y = np.stack([rng.random(400) < 0.02, rng.random(400) < 0.5], 1).astype(int)
+    members = {n: {s: np.clip(y * 0.7 + rng.random(y.shape) * 0.3, 0, 1) for s in ("validation", "test")}
+               for n in ("a", "b")}
+    combined = ensembles.rank_mean(members)
+    predicted = (combined["validation"] >= 0.5).mean(0)
+    assert abs(predicted[0] - y[:, 0].mean()) < 0.03 and abs(predicted[1] - y[:, 1].mean()) < 0.1
+    # monotone per label: the order of documents is the order of their mean quantile
+    assert np.all(np.diff(combined["validation"][np.argsort(combined["validation"][:, 0]), 0]) >= 0)
