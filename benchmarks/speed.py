@@ -3,10 +3,12 @@
     python benchmarks/speed.py [--profile cpu] [--steps 20]
 
 Measures: MiniLM fine-tune training throughput (real word pieces per second) with every
-batch padded to 128, bucketed by length, bucketed with a token budget per batch, and
-bucketed to a few fixed widths; inference documents per second; BiLSTM seconds per
-epoch; spaCy words per second with one and two processes; frozen-embedding documents
-per second. Prints a table and writes it to ``results/<profile>/benchmarks.json``,
+batch padded to 128, bucketed by length, bucketed with a token budget per batch (batch
+size scaled by length), bucketed to a few fixed widths, the last also with XLA
+(``jit_compile``), and padded and bucketed again with TensorFlow's oneDNN optimisations
+switched the other way (in a fresh process: the switch is read at import); inference
+documents per second; BiLSTM seconds per epoch; spaCy words per second with one and two
+processes; frozen-embedding documents per second. Prints a table and writes it to ``results/<profile>/benchmarks.json``,
 which the book's environment page shows. Not a test: nothing here passes or fails.
 """
 
@@ -14,6 +16,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -24,12 +30,16 @@ from mlstc.core import paths, storage, system
 from mlstc.models import bert, lstm, training
 from mlstc.text import checkpoints, embeddings, features, wordpieces
 
+WIDTHS = (32, 64, 96, 128)
+
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--steps", type=int, default=20, help="timed training steps per setting")
     parser.add_argument("--docs", type=int, default=1000, help="documents for the spaCy and embedding timings")
+    parser.add_argument("--training-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--note", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     rows = []
 
@@ -44,15 +54,33 @@ def main(argv=None) -> None:
     settings = [("padded to 128, batch 32", {"padded": True}),
                 ("bucketed, batch 32", {"padded": False}),
                 ("bucketed, 4,096-token batches", {"padded": False, "max_tokens": 4096}),
-                ("bucketed to widths 32/64/96/128", {"padded": False, "widths": (32, 64, 96, 128)})]
+                ("bucketed to widths 32/64/96/128", {"padded": False, "widths": WIDTHS}),
+                ("bucketed to widths, XLA (jit_compile)", {"padded": False, "widths": WIDTHS, "jit_compile": True})]
+    # (token-budget batches vary in size, so XLA would compile a new program for nearly every batch)
+    if args.training_only:
+        settings = settings[:2]
     base = None
     for name, options in settings:
-        model = bert.compile(bert.classifier("", reuters.num_labels), learning_rate=1e-5, total_steps=1000)
+        options = dict(options)
+        model = bert.compile(bert.classifier("", reuters.num_labels), learning_rate=1e-5, total_steps=1000,
+                             jit_compile=options.pop("jit_compile", False))
         speed = bert.train_throughput(model, encoded, train.y, batch_size=32, max_length=128, steps=args.steps,
                                       **options)
         base = base or speed["word_pieces_per_s"]
-        add("MiniLM training, Reuters", name, speed["word_pieces_per_s"], "word pieces/s")
-        add("MiniLM training, Reuters", f"{name}: x padded", speed["word_pieces_per_s"] / base, "x")
+        add("MiniLM training, Reuters", name + args.note, speed["word_pieces_per_s"], "word pieces/s")
+        add("MiniLM training, Reuters", f"{name}{args.note}: x padded", speed["word_pieces_per_s"] / base, "x")
+    if args.training_only:
+        print(json.dumps(rows))
+        return
+    # oneDNN is switched at TensorFlow's import: the same two settings in a fresh process without it
+    other = "0" if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0" else "1"
+    done = subprocess.run([sys.executable, __file__, "--training-only", "--steps", str(args.steps),
+                           "--note", f" (oneDNN {'off' if other == '0' else 'on'})"],
+                          env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS=other), capture_output=True, text=True)
+    if done.returncode == 0:
+        rows += json.loads(done.stdout.strip().splitlines()[-1])
+    else:
+        print(f"oneDNN comparison failed: {done.stderr[-500:]}")
     test = reuters.split("test")
     enc_test = wordpieces.encode(test.texts[:1000], tokenizer, 128)
     bert.predict_logits(model, wordpieces.encode(test.texts[:64], tokenizer, 128))  # trace once

@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                      help="papermill parameter (repeatable)")
     run.add_argument("--output-dir", default=None, help="where the executed copy goes (default book/)")
+    run.add_argument("--strategy", default="default", choices=("default", "mirrored", "multi-worker"),
+                     help="tf.distribute strategy for the neural models: mirrored = every GPU of this machine, "
+                          "multi-worker = several machines described by TF_CONFIG")
+    run.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
+                     help="stop the notebook after this long (default: the profile's limit)")
 
     verify = commands.add_parser("verify", help="rerun a chapter into a temporary folder and compare with results/")
     verify.add_argument("notebook", help="file name, stem or number, e.g. 01")
@@ -58,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             parameters = {k: _absolute(v) if k in ("datasets", "data_dir", "hierarchy", "checkpoint")
                           else runner.parse_value(v) for k, v in args.parameter}
             runner.execute(runner.find(args.notebook), args.profile, parameters,
-                           output_dir=Path(args.output_dir) if args.output_dir else None)
+                           output_dir=Path(args.output_dir) if args.output_dir else None, timeout_s=args.timeout,
+                           environment={"MLSTC_STRATEGY": args.strategy})
         elif args.command == "verify":
             from mlstc.book import verify as verifying
 

@@ -17,10 +17,14 @@ HIERARCHY = {"04_hierarchical": ["hierarchical-minilm-frozen"]}
 COMBINERS = ("mean", "rank-mean", "weighted-mean", "stacking-logreg", "stacking-lightgbm", "ensemble-selection")
 
 
-def gather(profile: str, dataset, *, seed: int = 0) -> dict[str, dict]:
+def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -> dict[str, dict]:
     """``{member: {"validation": P, "test": P}}`` for ``dataset`` (a loaded
-    :class:`mlstc.data.Dataset`)."""
+    :class:`mlstc.data.Dataset`): the members of every chapter in :data:`SAVED`, or
+    only of the chapters that come ``before`` the one named (chapter 05 gathers the
+    members it did not train itself with ``before="05_ensembles"``)."""
     chapters = dict(SAVED) | (HIERARCHY if dataset.hierarchy else {})
+    if before is not None:
+        chapters = {chapter: models for chapter, models in chapters.items() if chapter < before}
     y_val = dataset.split("validation").y
     members = {}
     for chapter, models in chapters.items():
@@ -42,18 +46,24 @@ def best_combiner(profile: str, dataset_key: str) -> str:
     return max(scores, key=scores.get)
 
 
+def fit(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25) -> tuple[dict, dict | None]:
+    """The combiner called ``name`` fitted on validation: its probabilities, and the
+    member weights it chose (``None`` for the combiners without weights)."""
+    if name == "mean":
+        return ensembles.mean(members), None
+    if name == "rank-mean":
+        return ensembles.rank_mean(members), None
+    if name == "weighted-mean":
+        return ensembles.weighted_mean(members, y_val)
+    if name == "stacking-logreg":
+        return ensembles.stack_logreg(members, y_val, seed=seed), None
+    if name == "stacking-lightgbm":
+        return ensembles.stack_lightgbm(members, y_val, y_train.mean(0), seed=seed), None
+    if name == "ensemble-selection":
+        return ensembles.ensemble_selection(members, y_val, rounds=selection_rounds)
+    raise ValueError(f"unknown combiner {name!r}; known: {', '.join(COMBINERS)}")
+
+
 def combine(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25) -> dict:
     """The combiner called ``name`` fitted on validation; its probabilities."""
-    if name == "mean":
-        return ensembles.mean(members)
-    if name == "rank-mean":
-        return ensembles.rank_mean(members)
-    if name == "weighted-mean":
-        return ensembles.weighted_mean(members, y_val)[0]
-    if name == "stacking-logreg":
-        return ensembles.stack_logreg(members, y_val, seed=seed)
-    if name == "stacking-lightgbm":
-        return ensembles.stack_lightgbm(members, y_val, y_train.mean(0), seed=seed)
-    if name == "ensemble-selection":
-        return ensembles.ensemble_selection(members, y_val, rounds=selection_rounds)[0]
-    raise ValueError(f"unknown combiner {name!r}; known: {', '.join(COMBINERS)}")
+    return fit(name, members, y_val, y_train, seed=seed, selection_rounds=selection_rounds)[0]

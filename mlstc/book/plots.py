@@ -108,9 +108,10 @@ def f1_vs_frequency(f1, train_counts, labels=None, ax=None, title: str = ""):
     ax.set_xlabel("training documents with the label (log scale)")
     ax.set_ylabel("test F1")
     ax.set_ylim(-0.05, 1.05)
-    if labels is not None:
+    if labels is not None and len(counts):
+        fifth_largest = np.sort(counts)[-min(5, len(counts))]  # a data set may have fewer than five labels
         for x, y, name in zip(counts, f1, labels):
-            if x >= np.sort(counts)[-5] or (y == 0 and x >= 5):
+            if x >= fifth_largest or (y == 0 and x >= 5):
                 ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set_title(title)
     return ax

@@ -54,10 +54,13 @@ class Run:
     def elapsed(self) -> float:
         return round(time.perf_counter() - self.started, 1)
 
-    def load(self, datasets: str, data_dir: str = "", *, whole: bool = False, **options) -> dict[str, data.Dataset]:
+    def load(self, datasets: str, data_dir: str = "", *, whole: bool = False, register: bool = True,
+             **options) -> dict[str, data.Dataset]:
         """The data sets named in ``datasets`` (comma-separated names or paths) and in
         ``$MLSTC_EXTRA_DATASETS``, cut to the profile's size (unless ``whole``);
-        keyed by dataset key (``reuters``, or ``<file stem>-<hash>`` for a file)."""
+        keyed by dataset key (``reuters``, or ``<file stem>-<hash>`` for a file).
+        ``register=False`` loads data sets the chapter only reads (chapter 07's
+        pretraining text): its results, claims and cache entries are not about them."""
         specs = list(dict.fromkeys(data.parse_names(datasets) + data.parse_names(os.environ.get(EXTRA_ENV, ""))))
         if not specs:
             raise ValueError("no data set given: set the `datasets` parameter (e.g. 'reuters' or a CSV path)")
@@ -66,7 +69,8 @@ class Run:
             ds = data.load(spec, data_dir or None, seed=self.seed, **options)
             ds = ds if whole else ds.head(self.profile.max_docs, seed=self.seed)
             out[ds.key] = ds
-            self.specs[ds.key] = spec
+            if register:
+                self.specs[ds.key] = spec
         return out
 
     def require(self, chapter: str, models: list[str], datasets=None) -> None:
@@ -186,6 +190,13 @@ def setup(notebook: str, namespace: dict, *, show: bool = True) -> Run:
     shutil.rmtree(run.staging, ignore_errors=True)
     run.staging.mkdir(parents=True, exist_ok=True)
     system.seed_everything(seed)
+    strategy_name = os.environ.get("MLSTC_STRATEGY", "") or "default"
+    if strategy_name != "default":  # set by `python -m mlstc run --strategy` (the chapters' models are built after)
+        from mlstc.models import distribute
+
+        replicas = distribute.activate(strategy_name).num_replicas_in_sync
+        parameters["strategy"] = strategy_name
+        print(f"strategy {strategy_name}: {replicas} replicas; each batch of `batch_size` is split across them")
     plots.style()
     warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto without ipywidgets
     import pandas as pd

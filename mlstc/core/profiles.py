@@ -28,6 +28,7 @@ class Profile:
     max_epochs: int  # cap on training epochs of the neural chapters
     benchmark_steps: int  # training steps timed per setting in speed measurements
     seeds: int  # training seeds per neural system in the comparisons that report a seed spread
+    pretrain_minutes: float  # chapter 07's masked-LM pretraining budget
 
 
 PROFILES: dict[str, Profile] = {
@@ -40,6 +41,7 @@ PROFILES: dict[str, Profile] = {
         max_epochs=2,
         benchmark_steps=2,
         seeds=2,
+        pretrain_minutes=0.5,
     ),
     "cpu": Profile(
         name="cpu",
@@ -50,6 +52,7 @@ PROFILES: dict[str, Profile] = {
         max_epochs=40,
         benchmark_steps=20,
         seeds=3,
+        pretrain_minutes=12,
     ),
     "gpu": Profile(
         name="gpu",
@@ -60,6 +63,7 @@ PROFILES: dict[str, Profile] = {
         max_epochs=40,
         benchmark_steps=20,
         seeds=5,
+        pretrain_minutes=60,
     ),
 }
 

@@ -23,6 +23,7 @@ system.import_tensorflow()
 import tensorflow as tf  # noqa: E402
 
 NAMES = ("default", "mirrored", "multi-worker")
+ENV = "MLSTC_STRATEGY"  # how `python -m mlstc run --strategy` reaches a chapter's kernel
 
 
 def strategy(name: str = "default") -> tf.distribute.Strategy:
@@ -38,6 +39,21 @@ def strategy(name: str = "default") -> tf.distribute.Strategy:
                              '"task": {"type": "worker", "index": 0}}')
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"strategy must be one of {', '.join(NAMES)}, not {name!r}")
+
+
+def activate(name: str | None = None) -> tf.distribute.Strategy:
+    """Make the strategy ``name`` (default: ``$MLSTC_STRATEGY``, else ``"default"``)
+    the one every model built afterwards is placed with, without a ``scope()`` in the
+    chapter's code (``tf.distribute.experimental_set_strategy``). Every chapter's
+    set-up calls this, so ``python -m mlstc run 03 --strategy mirrored`` trains chapter
+    03 on every GPU of the machine. The global batch stays what the chapter's
+    ``batch_size`` says (each replica gets its share), so results are comparable with
+    one device; for the linear scaling rule pass the :func:`scale`-d batch size and
+    learning rate as parameters."""
+    name = name or os.environ.get(ENV, "") or "default"
+    chosen = strategy(name)
+    tf.distribute.experimental_set_strategy(None if name == "default" else chosen)
+    return chosen
 
 
 def scale(batch_size: int, learning_rate: float, replicas: int) -> tuple[int, float]:

@@ -63,6 +63,4 @@ def train(x_train, y_train, x_val, y_val, *, loss: str = "bce", kind: str = "lin
 
 def predict_scores(model: keras.Model, loss, x, batch_size: int = 1024) -> np.ndarray:
     """Scores in [0, 1] for ``x``: the loss's own link (sigmoid, or softmax)."""
-    fn, x = training.forward(model), np.asarray(x, dtype="float32")
-    logits = np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
-    return loss_functions.scores(loss, logits)
+    return loss_functions.scores(loss, training.predict_arrays(training.forward(model), x, batch_size))

@@ -91,9 +91,9 @@ def fit_arrays(model: keras.Model, x_train, y_train, x_val, y_val, *, epochs: in
     :func:`array_batches` for ``in_graph``."""
     scorer = predict_model or model
     x_val = np.asarray(x_val, dtype="float32")
-    if in_graph:  # one compiled call over all of validation instead of Keras' predict loop
+    if in_graph:  # one compiled call per 4096 rows instead of Keras' predict loop
         fn = forward(scorer)
-        predict_val = lambda m: np.concatenate([np.asarray(fn(x_val[i:i + 4096])) for i in range(0, len(x_val), 4096)])
+        predict_val = lambda m: predict_arrays(fn, x_val, 4096)  # noqa: E731
     else:
         predict_val = lambda m: scorer.predict(x_val, batch_size=256, verbose=0)
     return fit(model, array_batches(x_train, y_train, batch_size, seed=seed, in_graph=in_graph),
@@ -124,6 +124,13 @@ def text_batches(texts, y, batch_size: int, *, seed: int = 0) -> tf.data.Dataset
 def forward(model: keras.Model):
     """A compiled inference function that accepts batches of any length."""
     return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+
+def predict_arrays(fn, x, batch_size: int = 1024) -> np.ndarray:
+    """Outputs of ``fn`` (a :func:`forward` function) on fixed-size inputs ``x``, in
+    chunks of ``batch_size`` rows, in order."""
+    x = np.asarray(x, dtype="float32")
+    return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
 
 
 def predict_text_logits(model: keras.Model, texts, batch_size: int = 128, fn=None) -> np.ndarray:

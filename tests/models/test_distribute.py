@@ -41,6 +41,19 @@ SCRIPT = textwrap.dedent("""
         p = training.sigmoid(model.predict(xv, verbose=0))
         out[name] = {"replicas": strategy.num_replicas_in_sync,
                      "micro_f1": metrics.evaluate(yv, p >= thresholds.tune_global(yv, p))["micro_f1"]}
+    # what a chapter gets from `mlstc run --strategy mirrored`: no scope() in its code
+    strategy = distribute.activate("mirrored")
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Dense(16, activation="relu")(inputs)))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    training.fit_arrays(model, x, y, xv, yv, epochs=8, patience=8, batch_size=64, in_graph=True)
+    p = training.sigmoid(model.predict(xv, verbose=0))
+    out["activated"] = {"replicas": model.distribute_strategy.num_replicas_in_sync,
+                        "mirrored_variables": type(model.weights[0].value).__name__,
+                        "micro_f1": metrics.evaluate(yv, p >= thresholds.tune_global(yv, p))["micro_f1"]}
+    distribute.activate("default")
+    out["reset"] = tf.distribute.get_strategy().num_replicas_in_sync
     print(json.dumps(out))
 """)
 
@@ -52,6 +65,10 @@ def test_mirrored_on_two_cpus_trains_like_one_device():
     assert out["default"]["replicas"] == 1 and out["mirrored"]["replicas"] == 2
     assert out["mirrored"]["micro_f1"] > 0.85
     assert abs(out["mirrored"]["micro_f1"] - out["default"]["micro_f1"]) < 0.03
+    # activated globally (how chapters get it), the same model is mirrored without a scope
+    assert out["activated"]["replicas"] == 2 and out["activated"]["mirrored_variables"] == "MirroredVariable"
+    assert abs(out["activated"]["micro_f1"] - out["default"]["micro_f1"]) < 0.03
+    assert out["reset"] == 1
 
 
 def test_scale_and_names():

@@ -1,0 +1,227 @@
+"""Domain-adaptive pretraining: continued masked-language-model training of a BERT
+checkpoint on unlabelled in-domain text (for chapter 07).
+
+Gururangan et al. (ACL 2020, "Don't Stop Pretraining") continue BERT's own objective
+on the target domain's text before fine-tuning. Here:
+
+- :func:`sequences` cuts every training text into windows of ``max_length`` word
+  pieces (nothing is thrown away: a long story gives several windows);
+- :func:`masked_batches` streams length-bucketed batches with a fresh 80/10/10 mask
+  per batch (:mod:`mlstc.text.masking`, dynamic masking as in RoBERTa);
+- :func:`masked_lm` puts KerasHub's ``BertMaskedLM`` (its masked-LM head tied to the
+  backbone's token embeddings) on the checkpoint's ``BertBackbone``;
+- :func:`pretrain` trains it with AdamW, warm-up and linear decay, for a number of
+  steps or a time budget, and records the training and held-out MLM loss;
+- :func:`save_checkpoint` writes the adapted backbone (KerasHub preset) with the
+  checkpoint's tokenizer into one directory, which :mod:`mlstc.text.checkpoints`,
+  :func:`mlstc.models.bert.classifier` and chapter 03's ``checkpoint`` parameter load
+  like any other checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mlstc.core import system
+from mlstc.models import bert
+from mlstc.text import batching, checkpoints, masking, wordpieces
+from mlstc.text.wordpieces import Encoded
+
+system.import_tensorflow()
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+PROVENANCE_FILE = "mlstc_pretraining.json"
+
+
+def sequences(texts, tokenizer, max_length: int = 128) -> Encoded:
+    """Every text as windows of at most ``max_length`` word pieces (specials included)."""
+    texts = [t for t in texts if str(t).strip()]
+    if not texts:
+        raise ValueError("no text to pretrain on: every text given is empty")
+    return wordpieces.encode(texts, tokenizer, max_length, "chunks")
+
+
+def special_ids(tokenizer) -> list[int]:
+    return sorted(set(tokenizer.all_special_ids))
+
+
+def _masked(encoded: Encoded, idx, tokenizer, rng, rate: float, max_predictions: int):
+    x = wordpieces.inputs([encoded.ids[i] for i in idx])
+    m = masking.mask(x["token_ids"], x["padding_mask"], mask_id=tokenizer.mask_token_id,
+                     vocab_size=len(tokenizer), special_ids=special_ids(tokenizer), rate=rate,
+                     max_predictions=max_predictions, rng=rng)
+    return ({"token_ids": m.token_ids.astype("int32"), "segment_ids": x["segment_ids"],
+             "padding_mask": x["padding_mask"], "mask_positions": m.positions}, m.labels, m.weights)
+
+
+def masked_batches(encoded: Encoded, tokenizer, batch_size: int, *, rate: float = 0.15, max_predictions: int = 20,
+                   seed: int = 0) -> tf.data.Dataset:
+    """An endless stream of ``(inputs, labels, weights)`` for ``BertMaskedLM``:
+    shuffled batches of similar length, each with a new mask (dynamic masking)."""
+    lengths = encoded.lengths()
+    rng = np.random.default_rng(seed)
+    spec = {name: tf.TensorSpec((None, None), tf.int32) for name in (*wordpieces.INPUTS, "mask_positions")}
+    signature = (spec, tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, None), tf.float32))
+
+    def generate():
+        epoch = 0
+        while True:
+            for idx in batching.batches(lengths, batch_size, shuffle=True, seed=seed + epoch):
+                yield _masked(encoded, idx, tokenizer, rng, rate, max_predictions)
+            epoch += 1
+
+    return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
+
+
+def fixed_masked(encoded: Encoded, tokenizer, *, batch_size: int = 64, rate: float = 0.15, max_predictions: int = 20,
+                 seed: int = 0) -> list[tuple]:
+    """Held-out batches masked once with a fixed seed, so that the MLM loss is
+    measured on the same masks before, during and after pretraining."""
+    rng = np.random.default_rng(seed)
+    return [_masked(encoded, idx, tokenizer, rng, rate, max_predictions)
+            for idx in batching.batches(encoded.lengths(), batch_size)]
+
+
+def masked_lm(checkpoint: str = ""):
+    """KerasHub's ``BertMaskedLM`` on the checkpoint's backbone (no preprocessor:
+    inputs are word-piece ids, see :func:`masked_batches`). Its head's output
+    projection is tied to the backbone's token embeddings."""
+    import keras_hub
+
+    return keras_hub.models.BertMaskedLM(backbone=checkpoints.backbone(checkpoint), preprocessor=None)
+
+
+def mlm_loss(model, batches) -> float:
+    """Mean cross-entropy per masked word piece over ``batches``."""
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
+    total = count = 0.0
+    for x, labels, weights in batches:
+        logits = model(x, training=False)
+        total += float(loss(labels, logits, sample_weight=weights))
+        count += float(weights.sum())
+    return total / max(count, 1.0)
+
+
+@dataclass
+class Pretrained:
+    """What :func:`pretrain` did: the model, the loss curve and its cost."""
+
+    model: keras.Model
+    steps: int  # steps run
+    seconds: float
+    sequences: int
+    word_pieces: int
+    curve: list[dict] = field(default_factory=list)  # {"step", "train_loss", "heldout_loss", "seconds"}
+    planned: int = 0  # the learning-rate schedule's length (a budget may stop sooner)
+
+    @property
+    def backbone(self):
+        return self.model.backbone
+
+
+class _Budget(keras.callbacks.Callback):
+    def __init__(self, started: float, budget_s: float | None, log):
+        super().__init__()
+        self.started, self.budget_s, self.log = started, budget_s, log
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.log(logs or {})
+        if self.budget_s is not None and time.perf_counter() - self.started >= self.budget_s:
+            self.model.stop_training = True
+
+
+def step_seconds(model, stream, loss, *, probe: int = 4) -> float:
+    """Seconds per optimizer step of ``model`` on ``stream``, measured at learning
+    rate 0 (no weight changes) after one untimed step that traces the graph."""
+    model.compile(optimizer=keras.optimizers.AdamW(0.0, weight_decay=0.0), loss=loss)
+    with bert._unused_pooler_ignored():
+        model.fit(stream, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
+        started = time.perf_counter()
+        model.fit(stream, steps_per_epoch=probe, epochs=1, verbose=0, shuffle=False)
+    return (time.perf_counter() - started) / probe
+
+
+def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int = 32, learning_rate: float = 5e-5,
+             steps: int | None = None, budget_s: float | None = None, log_every: int = 50,
+             heldout_fraction: float = 0.02, rate: float = 0.15, max_predictions: int = 20,
+             warmup_fraction: float = 0.06, seed: int = 0, verbose: int = 0) -> Pretrained:
+    """Continue masked-LM training of ``checkpoint`` on ``texts`` (training text only:
+    the caller keeps validation and test text out) for ``steps`` optimizer steps, or
+    until ``budget_s`` seconds have passed, whichever comes first. Without ``steps``,
+    the number of steps that fit ``budget_s`` is measured first (a few steps at
+    learning rate 0, which change no weight), so that the warm-up and linear decay
+    of the learning rate end when the budget does. ``heldout_fraction`` of the
+    windows are kept out of training to measure the MLM loss every ``log_every``
+    steps."""
+    if steps is None and budget_s is None:
+        raise ValueError("give the number of steps, a time budget (budget_s), or both")
+    keras.utils.set_random_seed(seed)
+    tokenizer = checkpoints.tokenizer(checkpoint)
+    if tokenizer.mask_token_id is None:
+        raise ValueError(f"checkpoint {checkpoint or checkpoints.DEFAULT!r} has no [MASK] token; "
+                         "masked-LM pretraining needs a BERT-style tokenizer")
+    encoded = sequences(texts, tokenizer, max_length)
+    order = np.random.default_rng(seed).permutation(len(encoded.ids))
+    n_heldout = min(max(1, int(round(heldout_fraction * len(order)))), 512) if len(order) > 1 else 0
+    pick = lambda idx: Encoded([encoded.ids[i] for i in idx], np.arange(len(idx)), len(idx),  # noqa: E731
+                               encoded.full_lengths[:0])
+    heldout, train = pick(order[:n_heldout]), pick(order[n_heldout:])
+    heldout_batches = fixed_masked(heldout, tokenizer, rate=rate, max_predictions=max_predictions, seed=seed + 1)
+
+    model = masked_lm(checkpoint)
+    stream = masked_batches(train, tokenizer, batch_size, rate=rate, max_predictions=max_predictions, seed=seed)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    started = time.perf_counter()
+    before = mlm_loss(model, heldout_batches) if n_heldout else float("nan")
+    if steps is None:  # what fits the budget, held-out measurements every log_every steps included
+        eval_s = time.perf_counter() - started
+        per_step = step_seconds(model, stream, loss) + eval_s / log_every
+        left = budget_s - (time.perf_counter() - started)
+        fit = max(1, int(left / per_step))
+        log_every = min(log_every, fit)  # a budget shorter than log_every steps still logs its end
+        steps = fit // log_every * log_every
+    bert.compile(model, learning_rate=learning_rate, total_steps=steps, warmup_fraction=warmup_fraction, loss=loss)
+    curve = [{"step": 0, "train_loss": float("nan"), "heldout_loss": before, "seconds": 0.0}]
+
+    def log(logs):
+        curve.append({"step": curve[-1]["step"] + log_every, "train_loss": float(logs.get("loss", np.nan)),
+                      "heldout_loss": mlm_loss(model, heldout_batches) if n_heldout else float("nan"),
+                      "seconds": time.perf_counter() - started})
+        if verbose:
+            print(f"step {curve[-1]['step']}: train {curve[-1]['train_loss']:.3f}, "
+                  f"held-out {curve[-1]['heldout_loss']:.3f} ({curve[-1]['seconds']:.0f} s)", flush=True)
+
+    chunks = max(1, int(np.ceil(steps / log_every)))
+    with bert._unused_pooler_ignored():  # the [CLS] pooler gets no gradient from the masked-LM loss
+        model.fit(stream, steps_per_epoch=log_every, epochs=chunks, verbose=0, shuffle=False,
+                  callbacks=[_Budget(started, budget_s, log)])
+    done = curve[-1]["step"]
+    print(f"masked-LM pretraining: {done} of {steps} steps in {time.perf_counter() - started:.0f} s", flush=True)
+    pieces = int(sum(len(s) for s in train.ids))
+    return Pretrained(model, done, time.perf_counter() - started, len(train.ids), pieces, curve, planned=steps)
+
+
+def save_checkpoint(pretrained: Pretrained | keras.Model, tokenizer, directory, **provenance) -> Path:
+    """Write the adapted backbone (KerasHub preset: ``config.json``,
+    ``model.weights.h5``, ``metadata.json``) and ``tokenizer`` to ``directory``; the
+    directory is then a checkpoint like any other (pass it as ``checkpoint``)."""
+    directory = Path(directory)
+    backbone = pretrained.backbone if isinstance(pretrained, Pretrained) else pretrained.backbone
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / PROVENANCE_FILE).is_file():
+            raise FileExistsError(f"{directory} exists and is not an adapted checkpoint written by mlstc; "
+                                  "choose an empty or new directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    backbone.save_to_preset(str(directory))
+    tokenizer.save_pretrained(str(directory))
+    if isinstance(pretrained, Pretrained):
+        provenance |= {"steps": pretrained.steps, "planned_steps": pretrained.planned, "seconds": pretrained.seconds, "sequences": pretrained.sequences,
+                       "word_pieces": pretrained.word_pieces, "curve": pretrained.curve}
+    (directory / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=1, default=str) + "\n")
+    return directory
