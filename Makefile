@@ -37,12 +37,12 @@ html: venv
 test: unit notebooks html
 
 unit: venv
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --durations=10
 
 # Each notebook alone (its own empty results folder), on the real data sets and on a
 # generated CSV of "your own" headlines, with nothing written beside that file (conftest.py).
 notebooks: venv
-	MLSTC_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks/
+	MLSTC_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax --nbval-current-env --durations=15 notebooks/
 
 check-data: venv
 	$(BIN)/python -m mlstc check-data

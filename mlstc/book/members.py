@@ -9,6 +9,7 @@ chapter-05 name. Chapter 06 uses both to add a fine-tune to chapter 05's best en
 from __future__ import annotations
 
 from mlstc import results
+from mlstc.book import prerequisites
 from mlstc.models import ensembles
 
 SAVED = {"01_preprocessing": ["svm-tf-idf", "logreg-tf-idf", "svm-MiniLM-frozen"], "02_lstm": ["bilstm-attention"],
@@ -21,13 +22,17 @@ def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -
     """``{member: {"validation": P, "test": P}}`` for ``dataset`` (a loaded
     :class:`mlstc.data.Dataset`): the members of every chapter in :data:`SAVED`, or
     only of the chapters that come ``before`` the one named (chapter 05 gathers the
-    members it did not train itself with ``before="05_ensembles"``)."""
+    members it did not train itself with ``before="05_ensembles"``). A chapter's
+    members missing from ``results/`` (a chapter run alone) are restored from the run
+    cache when a run with default parameters and ``seed`` is there."""
     chapters = dict(SAVED) | (HIERARCHY if dataset.hierarchy else {})
     if before is not None:
         chapters = {chapter: models for chapter, models in chapters.items() if chapter < before}
     y_val = dataset.split("validation").y
     members = {}
     for chapter, models in chapters.items():
+        if prerequisites.missing(profile, chapter, models, [dataset.key]):  # a chapter run alone: the run cache
+            prerequisites.restore_cached(profile, chapter, models, dataset.key, seed=seed)
         for name in models:
             path = results.path(profile, chapter, dataset.key, name)
             record, probs = results.load(profile, chapter, dataset.key, name), results.load_probs(path)

@@ -47,6 +47,21 @@ def missing(profile: str, chapter: str, models: list[str], dataset_keys) -> list
     return [k for k in dataset_keys if not all(_present(folder, k, m) for m in models)]
 
 
+def restore_cached(profile: str, chapter: str, models: list[str], dataset_key: str, *, seed: int = 0) -> bool:
+    """Restore ``models`` of ``chapter`` for one data set from the run cache (a run
+    with the chapter's default parameters and ``seed``); whether they are now
+    present. Also for code that reads an earlier chapter's results without a
+    :class:`~mlstc.book.setup.Run` (:func:`mlstc.book.members.gather`)."""
+    parameters = runcache.default_parameters(chapter) | {"seed": seed}
+    hit = runcache.restore(profile, chapter, dataset_key, parameters,
+                           [f"{results.stem(dataset_key, m)}.json" for m in models], results.run_dir(profile, chapter))
+    if hit and not missing(profile, chapter, models, [dataset_key]):
+        print(f"prerequisites: {', '.join(models)} of {chapter} for {dataset_key} restored from the run cache "
+              f"({hit}); nothing retrained")
+        return True
+    return False
+
+
 def ensure(run, chapter: str, models: list[str], specs: dict[str, str]) -> None:
     """Produce ``models`` of ``chapter`` for the data sets ``specs`` (key -> name or
     path) where they are missing (see the module docstring)."""
@@ -62,14 +77,9 @@ def ensure(run, chapter: str, models: list[str], specs: dict[str, str]) -> None:
     if not todo:
         print(f"prerequisites: {', '.join(models)} of {notebook.stem} present for {', '.join(specs)}")
         return
-    parameters = runcache.default_parameters(notebook.stem) | {"seed": run.seed}
     folder = results.run_dir(profile, notebook.stem)
     for key in list(todo):
-        hit = runcache.restore(profile, notebook.stem, key, parameters,
-                               [f"{results.stem(key, m)}.json" for m in models], folder)
-        if hit and not missing(profile, notebook.stem, models, [key]):
-            print(f"prerequisites: {', '.join(models)} of {notebook.stem} for {key} restored from the run cache "
-                  f"({hit}); nothing retrained")
+        if restore_cached(profile, notebook.stem, models, key, seed=run.seed):
             todo.remove(key)
     if not todo:
         return

@@ -16,3 +16,30 @@ def test_every_combiner_name_runs_and_keeps_shapes():
         assert out["validation"].shape == (60, 3) and out["test"].shape == (20, 3), name
     with pytest.raises(ValueError, match="unknown combiner"):
         members.combine("median", pool, y_val, y_val)
+
+
+def test_gather_restores_a_chapter_run_alone_from_the_run_cache(tmp_path):
+    """Chapter 06 run alone (CI) reads chapter 05's pool: members of earlier chapters
+    missing from results/ come from the run cache, as prerequisites do."""
+    from types import SimpleNamespace
+
+    from mlstc import results
+    from mlstc.book import runcache
+
+    rng = np.random.default_rng(0)
+    y_val = (rng.random((30, 2)) < 0.4).astype(int)
+    ds = SimpleNamespace(key="mine", label_names=["a", "b"], hierarchy=None,
+                         split=lambda s: SimpleNamespace(y=y_val))
+    chapters = {c: m for c, m in members.SAVED.items() if c < "05_ensembles"}
+    for chapter, models in chapters.items():
+        cached = runcache.entry("smoke", chapter, "mine",
+                                runcache.run_key(chapter, runcache.default_parameters(chapter) | {"seed": 0}))
+        for name in models:
+            results.save(notebook=chapter, dataset="mine", model=name, profile="smoke", seed=0,
+                         metrics={"micro_f1": 0.5}, label_names=["a", "b"], folder=cached,
+                         probs={"validation": rng.random((30, 2)), "test": rng.random((10, 2))})
+    pool = members.gather("smoke", ds, before="05_ensembles")
+    assert set(pool) == {m for models in chapters.values() for m in models}
+    assert (results.run_dir("smoke", "03_bert") / "mine__bert-128.json").is_file()
+    with pytest.raises(FileNotFoundError, match="run chapter 05"):
+        members.gather("smoke", ds)  # chapter 05's own members are in no cache

@@ -11,12 +11,12 @@ from mlstc.text import checkpoints
 
 TEXTS = ["Crude oil prices fell on oversupply in the Gulf", "The central bank raised interest rates again",
          "Wheat and corn exports rose in the third quarter", "Shares of the oil company slumped after earnings",
-         ] * 8
+         ] * 4
 
 
 @pytest.fixture(scope="module")
 def adapted():
-    return pretraining.pretrain("", TEXTS, max_length=32, batch_size=8, learning_rate=2e-4, steps=12, log_every=4,
+    return pretraining.pretrain("", TEXTS, max_length=32, batch_size=8, learning_rate=3e-4, steps=8, log_every=4,
                                 heldout_fraction=0.25, seed=0)
 
 
@@ -46,7 +46,7 @@ def test_masked_batches_feed_bert_masked_lm_with_masks_only_on_real_pieces():
 
 def test_pretraining_lowers_held_out_mlm_loss_and_records_its_curve(adapted):
     curve = adapted.curve
-    assert [c["step"] for c in curve] == [0, 4, 8, 12] and adapted.steps == 12
+    assert [c["step"] for c in curve] == [0, 4, 8] and adapted.steps == 8
     assert all(np.isfinite(c["heldout_loss"]) for c in curve)
     assert curve[-1]["heldout_loss"] < curve[0]["heldout_loss"]
 
@@ -60,7 +60,7 @@ def test_a_time_budget_stops_pretraining_early():
 def test_adapted_checkpoint_loads_like_any_checkpoint(adapted, tmp_path):
     tokenizer = checkpoints.tokenizer("")
     directory = pretraining.save_checkpoint(adapted, tokenizer, tmp_path / "minilm-dapt", source="all-MiniLM-L6-v2")
-    assert json.loads((directory / pretraining.PROVENANCE_FILE).read_text())["steps"] == 12
+    assert json.loads((directory / pretraining.PROVENANCE_FILE).read_text())["steps"] == 8
     loaded = checkpoints.backbone(str(directory))
     for a, b in zip(adapted.backbone.weights, loaded.weights):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
@@ -86,17 +86,17 @@ def test_finetune_reads_chapter_03_settings_and_trains_from_any_checkpoint(adapt
     settings = finetune.settings_of({"extra": {"max_length": 32, "truncation": "head", "learning_rate": 1e-4,
                                                "batch_size": 8, "epochs": 1, "history": {}}})
     directory = pretraining.save_checkpoint(adapted, checkpoints.tokenizer(""), tmp_path / "dapt")
-    ds = data.load(str(synthetic.write_headlines(tmp_path / "own" / "news.csv", rows=90, seed=0)))
+    ds = data.load(str(synthetic.write_headlines(tmp_path / "own" / "news.csv", rows=60, seed=0)))
     out = finetune.finetune(str(directory), ds, **settings, seed=0)
     assert out.probs["test"].shape == (len(ds.split("test").texts), ds.num_labels)
     assert np.isfinite(out.probs["validation"]).all() and len(out.history["loss"]) == 1
 
 
 def test_without_steps_the_schedule_is_sized_to_the_budget(monkeypatch):
-    monkeypatch.setattr(pretraining, "step_seconds", lambda *a, **k: 1.0)  # as if one step took a second
+    monkeypatch.setattr(pretraining, "step_seconds", lambda *a, **k: 2.0)  # as if one step took two seconds
     out = pretraining.pretrain("", TEXTS, max_length=32, batch_size=8, budget_s=12.0, log_every=2,
                                heldout_fraction=0.1)
-    assert 2 <= out.planned <= 12 and out.planned % 2 == 0 and out.steps <= out.planned
+    assert 2 <= out.planned <= 6 and out.planned % 2 == 0 and out.steps <= out.planned
     monkeypatch.setattr(pretraining, "step_seconds", lambda *a, **k: 100.0)  # not even one step fits
     out = pretraining.pretrain("", TEXTS, max_length=32, batch_size=8, budget_s=12.0, log_every=2,
                                heldout_fraction=0.1)
