@@ -33,8 +33,12 @@ book: venv
 html: venv
 	$(BIN)/python -m mlstc book --no-execute
 
-## test: unit tests, every notebook under nbval in the smoke profile, a strict book build
-test: unit notebooks html
+## test: unit tests, every notebook under nbval in the smoke profile, a strict book build.
+## The unit tests (about one core busy) run beside the notebooks; each one's output is
+## printed when it ends.
+test: venv
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit notebooks
+	$(MAKE) --no-print-directory html
 
 unit: venv
 	$(BIN)/python -m pytest tests --durations=10

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--data-dir", default=None)
 
     predict = commands.add_parser("predict", help="labels and scores of new texts from a saved model")
-    predict.add_argument("--model", required=True, help="directory written by mlstc.models.saved.save()")
+    predict.add_argument("--model", required=True, help="directory written by mlstc.models.saved (a model or an ensemble)")
     predict.add_argument("texts", nargs="*", help="texts to classify")
     predict.add_argument("--file", help="a UTF-8 file with one text per line")
     predict.add_argument("--top-k", type=int, default=3, help="always show this many best labels")
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError("give texts as arguments or --file FILE")
             from mlstc.models import saved
 
-            predictor = saved.Predictor(args.model)
+            predictor = saved.load(args.model)
             for text, labels in zip(texts, predictor.predict(texts, top_k=args.top_k)):
                 print(text)
                 for label, score, chosen in labels:

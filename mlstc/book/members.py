@@ -4,18 +4,25 @@
 models of chapters 01-04 and chapter 05's own), keeps the data set's label columns and
 Platt-scales SVM scores, as chapter 05 does; :func:`combine` applies a combiner by its
 chapter-05 name. Chapter 06 uses both to add a fine-tune to chapter 05's best ensemble.
+:func:`save_ensemble` saves chapter 05's chosen ensemble with every member it uses
+(:func:`member_model` finds or refits the earlier chapters' members) for
+``python -m mlstc predict``.
 """
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 from mlstc import results
-from mlstc.book import prerequisites
+from mlstc.book import prerequisites, runcache
+from mlstc.core import profiles
 from mlstc.models import ensembles
 
 SAVED = {"01_preprocessing": ["svm-tf-idf", "logreg-tf-idf", "svm-MiniLM-frozen"], "02_lstm": ["bilstm-attention"],
          "03_bert": ["bert-128"], "05_ensembles": ["bigru", "bilstm-word2vec", "lightgbm-tf-idf", "classifier-chains"]}
 HIERARCHY = {"04_hierarchical": ["hierarchical-minilm-frozen"]}
-COMBINERS = ("mean", "rank-mean", "weighted-mean", "stacking-logreg", "stacking-lightgbm", "ensemble-selection")
+COMBINERS = ensembles.NAMES
 
 
 def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -> dict[str, dict]:
@@ -54,21 +61,115 @@ def best_combiner(profile: str, dataset_key: str) -> str:
 def fit(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25) -> tuple[dict, dict | None]:
     """The combiner called ``name`` fitted on validation: its probabilities, and the
     member weights it chose (``None`` for the combiners without weights)."""
-    if name == "mean":
-        return ensembles.mean(members), None
-    if name == "rank-mean":
-        return ensembles.rank_mean(members), None
-    if name == "weighted-mean":
-        return ensembles.weighted_mean(members, y_val)
-    if name == "stacking-logreg":
-        return ensembles.stack_logreg(members, y_val, seed=seed), None
-    if name == "stacking-lightgbm":
-        return ensembles.stack_lightgbm(members, y_val, y_train.mean(0), seed=seed), None
-    if name == "ensemble-selection":
-        return ensembles.ensemble_selection(members, y_val, rounds=selection_rounds)
-    raise ValueError(f"unknown combiner {name!r}; known: {', '.join(COMBINERS)}")
+    out = fit_combiner(name, members, y_val, y_train, seed=seed, selection_rounds=selection_rounds)
+    return out.probs, out.weights
+
+
+def fit_combiner(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25
+                 ) -> ensembles.Fitted:
+    """As :func:`fit`, with the fitted combiner (what a saved ensemble applies to new text)."""
+    if name not in COMBINERS:
+        raise ValueError(f"unknown combiner {name!r}; known: {', '.join(COMBINERS)}")
+    return ensembles.fit(name, members, y_val, y_train.mean(0), seed=seed, rounds=selection_rounds)
 
 
 def combine(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25) -> dict:
     """The combiner called ``name`` fitted on validation; its probabilities."""
     return fit(name, members, y_val, y_train, seed=seed, selection_rounds=selection_rounds)[0]
+
+
+def _linear_member(profile: str, dataset, name: str, seed: int):
+    """Chapter 01's linear model ``name`` refitted with the settings it chose on validation."""
+    from mlstc.models import linear, pipelines
+    from mlstc.text import embeddings, features
+
+    params = results.load(profile, "01_preprocessing", dataset.key, name)["extra"]["params"]
+    model, view = name.split("-", 1)
+    train = dataset.split("train")
+    if view == "tf-idf":
+        vectorizer, (x_train,) = features.tfidf(train.texts)
+        featurizer = vectorizer
+    else:  # svm-MiniLM-frozen: chapter 01's cached embeddings of every text
+        chapter = runcache.default_parameters("01_preprocessing")
+        featurizer = pipelines.FrozenEmbeddings(chapter["checkpoint"], chapter["max_length"])
+        vectors = embeddings.embed(dataset.texts, dataset=dataset.key, checkpoint=featurizer.checkpoint,
+                                   max_length=featurizer.max_length)
+        x_train = vectors[train.indices]
+    with warnings.catch_warnings():  # as chapter 01 fitted it (labels without positives in training)
+        warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+        estimator = linear.make(model, params, seed).fit(x_train, train.y)
+    return pipelines.TextPipeline(featurizer, pipelines.LinearScores(estimator))
+
+
+def _hierarchical_member(profile: str, dataset, seed: int):
+    """Chapter 04's hierarchical model on frozen MiniLM vectors, retrained with the
+    chapter's default settings and its first seed (the one whose probabilities it saved)."""
+    from mlstc import data
+    from mlstc.models import hierarchy, pipelines, training
+    from mlstc.text import embeddings
+
+    chapter = runcache.default_parameters("04_hierarchical")
+    tree = data.Hierarchy.from_mapping(dataset.hierarchy, dataset.label_names, source=f"{dataset.name}'s hierarchy")
+    featurizer = pipelines.FrozenEmbeddings(chapter["checkpoint"], chapter["embedding_length"])
+    vectors = embeddings.embed(dataset.texts, dataset=dataset.key, checkpoint=featurizer.checkpoint,
+                               max_length=featurizer.max_length)
+    parts = {s: dataset.split(s) for s in ("train", "validation")}
+    y = {s: tree.augment(p.y, dataset.label_names).astype("float32") for s, p in parts.items()}
+    keras = training.keras
+    keras.utils.set_random_seed(seed)
+    inputs, hidden = hierarchy.vector_encoder(vectors.shape[1])
+    model, predictor = hierarchy.build(inputs, hidden, tree, "hierarchical", learning_rate=chapter["learning_rate"])
+    epochs = min(chapter["epochs"], profiles.resolve(profile).max_epochs)
+    training.fit_arrays(model, vectors[parts["train"].indices], y["train"], vectors[parts["validation"].indices],
+                        y["validation"], epochs=epochs, batch_size=chapter["batch_size"], patience=chapter["patience"],
+                        seed=seed, predict_model=predictor)
+    columns = [list(tree.nodes).index(label) for label in dataset.label_names]
+    return pipelines.TextPipeline(featurizer, pipelines.KerasHead(predictor, columns))
+
+
+def member_model(profile: str, dataset, name: str, *, seed: int = 0):
+    """A member of :func:`gather` as something :func:`mlstc.models.saved.save_ensemble`
+    takes: the directory its chapter saved the model in (chapters 02 and 03), or the
+    model refitted as a :class:`mlstc.models.pipelines.TextPipeline` with the settings
+    its chapter recorded (chapter 01's linear models, chapter 04's hierarchical model).
+    Chapter 05's own members come from chapter 05."""
+    from mlstc.core import storage
+
+    chapter = next((c for c, names in (SAVED | HIERARCHY).items()
+                    if name in names or (name == "hierarchical" and c == "04_hierarchical")), None)
+    if chapter in ("02_lstm", "03_bert"):
+        folder = results.run_dir(profile, chapter) / "models" / storage.slug(dataset.key)
+        if not folder.is_dir():
+            prerequisites.restore_cached(profile, chapter, SAVED[chapter], dataset.key, seed=seed)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{chapter} saved no model for {dataset.key} in {folder}; run "
+                                    f"`python -m mlstc run {chapter[:2]} --profile {profile}` to make it")
+        return folder
+    if chapter == "01_preprocessing":
+        return _linear_member(profile, dataset, name, seed)
+    if chapter == "04_hierarchical":
+        return _hierarchical_member(profile, dataset, seed)
+    raise KeyError(f"{name!r} is not a member an earlier chapter saved; pass chapter 05's own members as models")
+
+
+def save_ensemble(model_dir, profile: str, dataset, fitted: ensembles.Fitted, thresholds, *, own: dict,
+                  seed: int = 0, **info) -> Path:
+    """Save the ensemble ``fitted`` (from :func:`fit_combiner`) to ``model_dir`` with
+    every member its combiner uses: chapter 05's own from ``own`` (name -> saved
+    directory or pipeline), the earlier chapters' from :func:`member_model`. An SVM
+    member gets the Platt scaling :func:`gather` gave its test scores (fitted on all
+    of its saved validation scores)."""
+    from mlstc.models import saved
+
+    y_val = dataset.split("validation").y
+    sources, calibration = {}, {}
+    for name in fitted.combiner.members:
+        sources[name] = own[name] if name in own else member_model(profile, dataset, name, seed=seed)
+        if name.startswith("svm"):
+            chapter = next(c for c, names in SAVED.items() if name in names)
+            record = results.load(profile, chapter, dataset.key, name)
+            raw = results.load_probs(results.path(profile, chapter, dataset.key, name))["validation"]
+            raw = raw[:, [record["label_names"].index(label) for label in dataset.label_names]]
+            calibration[name] = ensembles.platt(raw, y_val)
+    return saved.save_ensemble(model_dir, sources, fitted, dataset.label_names, thresholds, calibration=calibration,
+                               dataset=dataset.key, profile=profile, seed=seed, **info)

@@ -7,7 +7,10 @@ chapter's code cells, the ``mlstc`` package's source and the chapter's parameter
 (except ``profile``, ``datasets`` and ``data_dir``: the profile is in the path and
 each data set has its own entry, keyed by content for a user's file). A later chapter
 that needs those results (:mod:`mlstc.book.prerequisites`) restores them from here
-instead of training again; a changed line of code or parameter misses.
+instead of training again; a changed line of code or parameter misses. The trained
+models a run saved for a data set (``models/<name>/``, written by
+:mod:`mlstc.models.saved` with ``dataset=<key>``) are kept with its results, so that
+chapter 05 can put an earlier chapter's model into a saved ensemble.
 """
 
 from __future__ import annotations
@@ -68,8 +71,24 @@ def entry(profile: str, notebook: str, dataset_key: str, key: str) -> Path:
     return paths.cache_dir() / "runs" / profile / notebook / storage.slug(dataset_key) / key
 
 
+MODELS = "models"
+
+
+def models_of(final: Path, dataset_key: str) -> list[Path]:
+    """The saved model directories under ``final/models`` that record ``dataset_key``."""
+    found = []
+    for folder in sorted((final / MODELS).glob("*")) if (final / MODELS).is_dir() else []:
+        for meta in ("labels.json", "ensemble.json"):
+            if (folder / meta).is_file():
+                info = json.loads((folder / meta).read_text()).get("info", {})
+                if info.get("dataset") == dataset_key:
+                    found.append(folder)
+                break
+    return found
+
+
 def store(run, final: Path) -> None:
-    """Copy each data set's result files of a finished run into the cache."""
+    """Copy each data set's result files (and saved models) of a finished run into the cache."""
     key = run_key(run.notebook, run.parameters)
     for dataset_key in run.specs:
         files = list(final.glob(f"{storage.slug(dataset_key)}__*"))
@@ -81,6 +100,8 @@ def store(run, final: Path) -> None:
         tmp.mkdir(parents=True)
         for f in files:
             shutil.copy2(f, tmp / f.name)
+        for model in models_of(final, dataset_key):
+            shutil.copytree(model, tmp / MODELS / model.name)
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
 
@@ -94,5 +115,9 @@ def restore(profile: str, notebook: str, dataset_key: str, parameters: dict, nam
         return None
     into.mkdir(parents=True, exist_ok=True)
     for f in folder.iterdir():
-        shutil.copy2(f, into / f.name)
+        if f.is_file():
+            shutil.copy2(f, into / f.name)
+    for model in sorted((folder / MODELS).glob("*")) if (folder / MODELS).is_dir() else []:
+        shutil.rmtree(into / MODELS / model.name, ignore_errors=True)
+        shutil.copytree(model, into / MODELS / model.name)
     return folder

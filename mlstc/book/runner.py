@@ -141,9 +141,8 @@ def book(profile: str = "", only: list[str] | None = None, *, execute_notebooks:
 
 
 def _results_note(notebook: Path, profile: profiles.Profile) -> str:
-    staged = paths.staging_dir() / profile.name / notebook.stem
-    return (f"results/ is unchanged; partial results are in {staged}" if staged.exists()
-            else "results/ is unchanged")
+    runs = sorted((paths.staging_dir() / profile.name / notebook.stem).glob("run-*"), key=lambda p: p.stat().st_mtime)
+    return f"results/ is unchanged; partial results are in {runs[-1]}" if runs else "results/ is unchanged"
 
 
 EXPECTED_ERROR_TAG = "raises-exception"

@@ -34,8 +34,8 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
-        description="CI: a few hundred documents per split, tiny models; each notebook in a minute or two",
-        max_docs={"train": 240, "validation": 80, "test": 120},
+        description="CI: 160/60/100 train/validation/test documents, tiny models; a notebook in a minute or two",
+        max_docs={"train": 160, "validation": 60, "test": 100},
         bootstrap_samples=100,
         notebook_timeout_s=15 * 60,
         max_epochs=2,

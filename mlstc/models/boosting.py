@@ -15,28 +15,49 @@ DEFAULTS = {"n_estimators": 300, "learning_rate": 0.1, "num_leaves": 15, "min_ch
             "verbose": -1}
 
 
-def fit_per_label(x_train, y_train, x_val, y_val, x_test, *, seed: int = 0, early_stopping: int = 20,
-                  params: dict | None = None) -> tuple[dict[str, np.ndarray], list[int]]:
-    """``({"validation": P, "test": P}, rounds kept per label)``."""
+class PerLabelLightGBM:
+    """One fitted LightGBM classifier per label (a constant score where a label had
+    fewer than two positive training documents); ``probabilities(X)``."""
+
+    def __init__(self, models: list, priors: list[float | None]):
+        self.models, self.priors = models, priors
+
+    @property
+    def rounds(self) -> list[int]:
+        return [0 if m is None else int(m.best_iteration_ or m.n_estimators) for m in self.models]
+
+    def probabilities(self, x) -> np.ndarray:
+        out = np.zeros((x.shape[0], len(self.models)))
+        for j, (model, prior) in enumerate(zip(self.models, self.priors)):
+            out[:, j] = prior if model is None else model.predict_proba(x)[:, 1]
+        return out
+
+
+def fit(x_train, y_train, x_val, y_val, *, seed: int = 0, early_stopping: int = 20,
+        params: dict | None = None) -> PerLabelLightGBM:
+    """One LightGBM classifier per label, each stopping early on its validation log-loss."""
     import lightgbm
 
     y_train, y_val = np.asarray(y_train), np.asarray(y_val)
-    labels = y_train.shape[1]
-    out = {"validation": np.zeros((x_val.shape[0], labels)), "test": np.zeros((x_test.shape[0], labels))}
-    rounds = []
-    for j in range(labels):
+    models, priors = [], []
+    for j in range(y_train.shape[1]):
         positives = int(y_train[:, j].sum())
         if positives < 2 or positives == len(y_train):
-            prior = positives / len(y_train)
-            out["validation"][:, j], out["test"][:, j] = prior, prior
-            rounds.append(0)
+            models.append(None)
+            priors.append(positives / len(y_train))
             continue
         model = lightgbm.LGBMClassifier(**(DEFAULTS | {"random_state": seed} | dict(params or {})))
         has_both = 0 < y_val[:, j].sum() < len(y_val)
         model.fit(x_train, y_train[:, j], eval_X=(x_val,) if has_both else None,
                   eval_y=(y_val[:, j],) if has_both else None,
                   callbacks=[lightgbm.early_stopping(early_stopping, verbose=False)] if has_both else None)
-        out["validation"][:, j] = model.predict_proba(x_val)[:, 1]
-        out["test"][:, j] = model.predict_proba(x_test)[:, 1]
-        rounds.append(int(model.best_iteration_ or model.n_estimators))
-    return out, rounds
+        models.append(model)
+        priors.append(None)
+    return PerLabelLightGBM(models, priors)
+
+
+def fit_per_label(x_train, y_train, x_val, y_val, x_test, *, seed: int = 0, early_stopping: int = 20,
+                  params: dict | None = None) -> tuple[dict[str, np.ndarray], list[int]]:
+    """``({"validation": P, "test": P}, rounds kept per label)``, from :func:`fit`."""
+    model = fit(x_train, y_train, x_val, y_val, seed=seed, early_stopping=early_stopping, params=params)
+    return {"validation": model.probabilities(x_val), "test": model.probabilities(x_test)}, model.rounds

@@ -14,11 +14,17 @@ validation documents), so that thresholds tuned on it are not tuned on fitted da
   members' probabilities for that label), :func:`stack_lightgbm` (one LightGBM model
   over (document, label) pairs), :func:`ensemble_selection` (Caruana, Niculescu-Mizil,
   Crew & Ksikes 2004: greedy forward selection with replacement on validation F1).
+
+Each combiner is also a fitted object (:func:`fit` returns it): its ``apply`` turns
+the members' probabilities for new documents into the ensemble's, exactly as it made
+the test split's, and it pickles, so that a saved ensemble
+(:func:`mlstc.models.saved.save_ensemble`) predicts new text the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
@@ -52,14 +58,150 @@ def calibrate(scores: Mapping[str, np.ndarray], y_val, *, folds: int = 5, seed: 
     for train, held in _folds(len(y_val), folds, seed):
         out_val[held] = fit(x_val[train], y_val[train]).predict_proba(x_val[held].reshape(-1, 1))[:, 1].reshape(
             x_val[held].shape)
-    full = fit(x_val, y_val)
-    x_test = _logit(scores["test"])
-    return {"validation": out_val, "test": full.predict_proba(x_test.reshape(-1, 1))[:, 1].reshape(x_test.shape)}
+    full = Platt.of(fit(x_val, y_val))
+    return {"validation": out_val, "test": full.apply(scores["test"])}
+
+
+@dataclass(frozen=True)
+class Platt:
+    """One fitted sigmoid ``1 / (1 + exp(-(a * logit(s) + b)))`` for all labels."""
+
+    a: float
+    b: float
+
+    @classmethod
+    def of(cls, model) -> Platt:
+        return cls(float(model.coef_[0, 0]), float(model.intercept_[0]))
+
+    def apply(self, scores) -> np.ndarray:
+        return 1 / (1 + np.exp(-(self.a * _logit(scores) + self.b)))
+
+
+def platt(scores_val, y_val) -> Platt:
+    """The Platt scaling :func:`calibrate` applies to test scores (fitted on all of validation)."""
+    x = _logit(scores_val).reshape(-1, 1)
+    return Platt.of(LogisticRegression(C=1e4).fit(x, np.asarray(y_val).reshape(-1)))
 
 
 def _stack(members, names=None):
     names = list(names or members)
     return names, {s: np.stack([np.asarray(members[n][s], dtype=np.float64) for n in names]) for s in SPLITS}
+
+
+class Combiner:
+    """A fitted combiner: ``apply({member: P})`` for any documents."""
+
+    members: list[str]
+
+    def apply(self, probs: Mapping[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _arrays(self, probs) -> np.ndarray:
+        missing = [n for n in self.members if n not in probs]
+        if missing:
+            raise KeyError(f"the ensemble needs the probabilities of {', '.join(missing)}")
+        return np.stack([np.asarray(probs[n], dtype=np.float64) for n in self.members])
+
+    def _both(self, members) -> dict[str, np.ndarray]:
+        return {s: self.apply({n: m[s] for n, m in members.items()}) for s in SPLITS}
+
+
+@dataclass
+class Weighted(Combiner):
+    """A weighted mean; members with weight zero are not kept."""
+
+    weights: dict[str, float]
+
+    def __post_init__(self):
+        self.members = [n for n, w in self.weights.items() if w > 0]
+
+    def apply(self, probs) -> np.ndarray:
+        w = np.array([self.weights[n] for n in self.members])
+        return np.tensordot(w / w.sum(), self._arrays(probs), 1)
+
+
+@dataclass
+class RankMean(Combiner):
+    """See :func:`rank_mean`: each member's sorted validation scores per label, and
+    the plain mean's, which map quantiles back to probabilities."""
+
+    members: list[str]
+    ordered: np.ndarray  # members x validation docs x labels, sorted per label
+    reference: np.ndarray  # validation docs x labels, sorted per label
+
+    def apply(self, probs) -> np.ndarray:
+        x = self._arrays(probs)
+        n = self.ordered.shape[1]
+        labels = range(x.shape[2])
+        q = np.mean([np.stack([np.searchsorted(o[:, j], m[:, j], side="right") for j in labels], 1) / n
+                     for o, m in zip(self.ordered, x)], axis=0)
+        levels = np.arange(1, len(self.reference) + 1) / len(self.reference)
+        return np.stack([np.interp(q[:, j], levels, self.reference[:, j]) for j in labels], 1)
+
+
+@dataclass
+class StackLogreg(Combiner):
+    """One logistic regression per label on the members' logits (``None``: the mean)."""
+
+    members: list[str]
+    models: list
+
+    def apply(self, probs) -> np.ndarray:
+        x = self._arrays(probs)
+        out = x.mean(0)
+        logits = _logit(x)
+        for j, model in enumerate(self.models):
+            if model is not None:
+                out[:, j] = model.predict_proba(logits[:, :, j].T)[:, 1]
+        return out
+
+
+@dataclass
+class StackLightGBM(Combiner):
+    """One LightGBM model over (document, label) pairs, see :func:`stack_lightgbm`."""
+
+    members: list[str]
+    model: object
+    prior: np.ndarray  # log training frequency per label
+
+    def features(self, arrays: np.ndarray) -> np.ndarray:
+        docs, labels = arrays.shape[1], arrays.shape[2]
+        return np.column_stack([arrays.transpose(1, 2, 0).reshape(docs * labels, -1), np.tile(self.prior, docs)])
+
+    def apply(self, probs) -> np.ndarray:
+        x = self._arrays(probs)
+        return self.model.predict_proba(self.features(x))[:, 1].reshape(x.shape[1], x.shape[2])
+
+
+@dataclass
+class Fitted:
+    """:func:`fit`'s answer: validation and test probabilities, the fitted combiner,
+    and the member weights where the combiner has them."""
+
+    probs: dict[str, np.ndarray]
+    combiner: Combiner
+    weights: dict[str, float] | None = None
+
+
+NAMES = ("mean", "rank-mean", "weighted-mean", "stacking-logreg", "stacking-lightgbm", "ensemble-selection")
+
+
+def fit(name: str, members, y_val, label_prior, *, seed: int = 0, rounds: int = 25) -> Fitted:
+    """The combiner called ``name`` (one of :data:`NAMES`) fitted on validation."""
+    if name == "mean":
+        combiner = Weighted({n: 1.0 for n in members})
+        return Fitted(combiner._both(members), combiner)
+    if name == "rank-mean":
+        return _rank_mean(members)
+    if name == "weighted-mean":
+        return _weighted_mean(members, y_val)
+    if name == "stacking-logreg":
+        return _stack_logreg(members, y_val, seed=seed)
+    if name == "stacking-lightgbm":
+        return _stack_lightgbm(members, y_val, label_prior, seed=seed)
+    if name == "ensemble-selection":
+        return _ensemble_selection(members, y_val, rounds=rounds)
+    raise ValueError(f"unknown combiner {name!r}; known: {', '.join(NAMES)}")
 
 
 def mean(members) -> dict[str, np.ndarray]:
@@ -74,23 +216,23 @@ def rank_mean(members) -> dict[str, np.ndarray]:
     scores for that label. Without that last step a label's average quantile says
     where a document ranks, not whether it has the label: with one threshold for all
     labels, every label would be predicted for the same share of documents."""
-    out = {s: [] for s in SPLITS}
-    for member in members.values():
-        val = np.asarray(member["validation"], dtype=np.float64)
-        ordered = np.sort(val, axis=0)
-        for s in SPLITS:
-            x = np.asarray(member[s], dtype=np.float64)
-            ranks = np.stack([np.searchsorted(ordered[:, j], x[:, j], side="right") for j in range(x.shape[1])], 1)
-            out[s].append(ranks / len(val))
-    quantiles = {s: np.mean(v, axis=0) for s, v in out.items()}
-    reference = np.sort(mean(members)["validation"], axis=0)
-    levels = np.arange(1, len(reference) + 1) / len(reference)
-    return {s: np.stack([np.interp(q[:, j], levels, reference[:, j]) for j in range(q.shape[1])], 1)
-            for s, q in quantiles.items()}
+    return _rank_mean(members).probs
+
+
+def _rank_mean(members) -> Fitted:
+    names, arrays = _stack(members)
+    ordered = np.sort(arrays["validation"], axis=1)
+    combiner = RankMean(names, ordered, np.sort(arrays["validation"].mean(0), axis=0))
+    return Fitted(combiner._both(members), combiner)
 
 
 def weighted_mean(members, y_val) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Weights (non-negative, summing to one) minimising validation binary log-loss."""
+    out = _weighted_mean(members, y_val)
+    return out.probs, out.weights
+
+
+def _weighted_mean(members, y_val) -> Fitted:
     names, arrays = _stack(members)
     y = np.asarray(y_val, dtype=np.float64)
 
@@ -103,13 +245,18 @@ def weighted_mean(members, y_val) -> tuple[dict[str, np.ndarray], dict[str, floa
     theta = minimize(loss, np.zeros(len(names)), method="Nelder-Mead" if len(names) < 3 else "Powell").x
     w = np.exp(theta - theta.max())
     w /= w.sum()
-    return {s: np.tensordot(w, a, 1) for s, a in arrays.items()}, dict(zip(names, w.tolist()))
+    weights = dict(zip(names, w.tolist()))
+    return Fitted({s: np.tensordot(w, a, 1) for s, a in arrays.items()}, Weighted(weights), weights)
 
 
 def stack_logreg(members, y_val, *, folds: int = 5, seed: int = 0, C: float = 1.0) -> dict[str, np.ndarray]:
     """A logistic regression per label on the members' logits for that label; labels
     with fewer than two positive (or negative) documents in a fold fall back to the mean."""
-    _, arrays = _stack(members)
+    return _stack_logreg(members, y_val, folds=folds, seed=seed, C=C).probs
+
+
+def _stack_logreg(members, y_val, *, folds: int = 5, seed: int = 0, C: float = 1.0) -> Fitted:
+    names, arrays = _stack(members)
     y = np.asarray(y_val)
     x = {s: _logit(a) for s, a in arrays.items()}  # members x docs x labels
     fallback = mean(members)
@@ -121,15 +268,16 @@ def stack_logreg(members, y_val, *, folds: int = 5, seed: int = 0, C: float = 1.
             return None
         return LogisticRegression(C=C, max_iter=1000).fit(x["validation"][:, rows, j].T, target)
 
+    full = []
     for j in range(y.shape[1]):
         for train, held in _folds(len(y), folds, seed):
             model = fit(train, j)
             if model is not None:
                 out["validation"][held, j] = model.predict_proba(x["validation"][:, held, j].T)[:, 1]
-        model = fit(np.arange(len(y)), j)
-        if model is not None:
-            out["test"][:, j] = model.predict_proba(x["test"][:, :, j].T)[:, 1]
-    return out
+        full.append(fit(np.arange(len(y)), j))
+    combiner = StackLogreg(names, full)
+    out["test"] = combiner.apply({n: members[n]["test"] for n in names})
+    return Fitted(out, combiner)
 
 
 def stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 0,
@@ -137,9 +285,14 @@ def stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 0
     """One LightGBM classifier over (document, label) pairs: features are the members'
     probabilities for the label and the label's log training frequency, so rare labels
     share what frequent ones teach."""
+    return _stack_lightgbm(members, y_val, label_prior, folds=folds, seed=seed, params=params).probs
+
+
+def _stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 0,
+                    params: Mapping | None = None) -> Fitted:
     import lightgbm
 
-    _, arrays = _stack(members)
+    names, arrays = _stack(members)
     y = np.asarray(y_val)
     n, labels = y.shape
     prior = np.log(np.clip(np.asarray(label_prior, dtype=np.float64), EPS, 1))
@@ -158,9 +311,9 @@ def stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 0
         held_rows = (held[:, None] * labels + np.arange(labels)).reshape(-1)
         model = lightgbm.LGBMClassifier(**settings).fit(x_val[rows], target[rows])
         out_val[held_rows] = model.predict_proba(x_val[held_rows])[:, 1]
-    model = lightgbm.LGBMClassifier(**settings).fit(x_val, target)
-    test = model.predict_proba(features(arrays["test"]))[:, 1]
-    return {"validation": out_val.reshape(n, labels), "test": test.reshape(-1, labels)}
+    combiner = StackLightGBM(names, lightgbm.LGBMClassifier(**settings).fit(x_val, target), prior)
+    test = combiner.apply({n: members[n]["test"] for n in names})
+    return Fitted({"validation": out_val.reshape(n, labels), "test": test}, combiner)
 
 
 def _tuned_micro_f1(y, p) -> float:
@@ -171,6 +324,11 @@ def ensemble_selection(members, y_val, *, rounds: int = 25) -> tuple[dict[str, n
     """Caruana et al. (2004): start empty, repeatedly add (with replacement) the member
     that most raises validation micro-F1 (one tuned threshold) of the running mean; keep
     the best ensemble seen. Returns the probabilities and each member's weight."""
+    out = _ensemble_selection(members, y_val, rounds=rounds)
+    return out.probs, out.weights
+
+
+def _ensemble_selection(members, y_val, *, rounds: int = 25) -> Fitted:
     names, arrays = _stack(members)
     y = np.asarray(y_val)
     counts = np.zeros(len(names))
@@ -186,4 +344,5 @@ def ensemble_selection(members, y_val, *, rounds: int = 25) -> tuple[dict[str, n
         if scores[k] > best_score:
             best_score, best_counts = scores[k], counts.copy()
     w = best_counts / best_counts.sum()
-    return {s: np.tensordot(w, a, 1) for s, a in arrays.items()}, dict(zip(names, w.tolist()))
+    weights = dict(zip(names, w.tolist()))
+    return Fitted({s: np.tensordot(w, a, 1) for s, a in arrays.items()}, Weighted(weights), weights)

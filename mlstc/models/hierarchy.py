@@ -108,6 +108,13 @@ def levelwise_logits(features, tree: Hierarchy, name: str = "level"):
 KINDS = ("flat", "hierarchical")
 
 
+def vector_encoder(dim: int, units: int = 256, dropout: float = 0.2):
+    """``(inputs, features)`` of the shared encoder on fixed vectors (chapter 04's
+    frozen MiniLM embeddings): one ReLU layer and dropout."""
+    inputs = keras.Input(shape=(dim,), name="vector")
+    return inputs, keras.layers.Dropout(dropout)(keras.layers.Dense(units, activation="relu", name="mlp")(inputs))
+
+
 def build(inputs, features, tree: Hierarchy, kind: str, *, learning_rate: float = 2e-3):
     """``(train_model, predict_model)`` over ``tree.nodes`` on a shared encoder.
 

@@ -112,8 +112,23 @@ def run(name: str, model: str, matrices, y_train, y_val, *, strategy: str = "glo
     return Outcome(name, fitted, probs, cuts, thresholds.predict(probs["test"], cuts))
 
 
-def chain_ensemble(x_train, y_train, x_val, x_test, *, orders: int = 3, C: float = 30.0, seed: int = 0
-                   ) -> dict[str, np.ndarray]:
+class ChainEnsemble:
+    """Fitted classifier chains over the labels with both classes in training
+    (``keep``); the other labels score their training frequency. ``probabilities(X)``."""
+
+    def __init__(self, chains: list, keep: np.ndarray, prior: np.ndarray):
+        self.chains, self.keep, self.prior = chains, keep, prior
+
+    def probabilities(self, x) -> np.ndarray:
+        out = []
+        for chain in self.chains:
+            full = np.tile(self.prior, (x.shape[0], 1)).astype(float)
+            full[:, self.keep] = chain.predict_proba(x)
+            out.append(full)
+        return np.mean(out, axis=0)
+
+
+def fit_chains(x_train, y_train, *, orders: int = 3, C: float = 30.0, seed: int = 0) -> ChainEnsemble:
     """A classifier chain ensemble (Read, Pfahringer, Holmes & Frank 2011): ``orders``
     scikit-learn ``ClassifierChain`` models over logistic regression, each in a random
     label order (seeded), their probabilities averaged. A chain feeds each label's
@@ -122,12 +137,14 @@ def chain_ensemble(x_train, y_train, x_val, x_test, *, orders: int = 3, C: float
 
     y_train = np.asarray(y_train)
     keep = (y_train.sum(0) > 0) & (y_train.sum(0) < len(y_train))  # a chain link needs both classes
-    out = {"validation": [], "test": []}
-    for k in range(orders):
-        base = LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=seed + k)
-        chain = ClassifierChain(base, order="random", random_state=seed + k).fit(x_train, y_train[:, keep])
-        for split, x in (("validation", x_val), ("test", x_test)):
-            full = np.tile(y_train.mean(0), (x.shape[0], 1)).astype(float)
-            full[:, keep] = chain.predict_proba(x)
-            out[split].append(full)
-    return {split: np.mean(v, axis=0) for split, v in out.items()}
+    chains = [ClassifierChain(LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=seed + k),
+                              order="random", random_state=seed + k).fit(x_train, y_train[:, keep])
+              for k in range(orders)]
+    return ChainEnsemble(chains, keep, y_train.mean(0))
+
+
+def chain_ensemble(x_train, y_train, x_val, x_test, *, orders: int = 3, C: float = 30.0, seed: int = 0
+                   ) -> dict[str, np.ndarray]:
+    """Validation and test probabilities of :func:`fit_chains`."""
+    model = fit_chains(x_train, y_train, orders=orders, C=C, seed=seed)
+    return {"validation": model.probabilities(x_val), "test": model.probabilities(x_test)}

@@ -152,7 +152,8 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
              heldout_fraction: float = 0.02, rate: float = 0.15, max_predictions: int = 20,
              warmup_fraction: float = 0.06, seed: int = 0, verbose: int = 0) -> Pretrained:
     """Continue masked-LM training of ``checkpoint`` on ``texts`` (training text only:
-    the caller keeps validation and test text out) for ``steps`` optimizer steps, or
+    the caller keeps validation and test text out; strings, or the windows
+    :func:`sequences` already cut from them) for ``steps`` optimizer steps, or
     until ``budget_s`` seconds have passed, whichever comes first. Without ``steps``,
     the number of steps that fit ``budget_s`` is measured first (a few steps at
     learning rate 0, which change no weight), so that the warm-up and linear decay
@@ -166,7 +167,10 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
     if tokenizer.mask_token_id is None:
         raise ValueError(f"checkpoint {checkpoint or checkpoints.DEFAULT!r} has no [MASK] token; "
                          "masked-LM pretraining needs a BERT-style tokenizer")
-    encoded = sequences(texts, tokenizer, max_length)
+    encoded = texts if isinstance(texts, Encoded) else sequences(texts, tokenizer, max_length)
+    if max(encoded.lengths(), default=0) > max_length:
+        raise ValueError(f"windows of up to {max(encoded.lengths())} word pieces given with max_length={max_length}; "
+                         "cut them with pretraining.sequences(texts, tokenizer, max_length)")
     order = np.random.default_rng(seed).permutation(len(encoded.ids))
     n_heldout = min(max(1, int(round(heldout_fraction * len(order)))), 512) if len(order) > 1 else 0
     pick = lambda idx: Encoded([encoded.ids[i] for i in idx], np.arange(len(idx)), len(idx),  # noqa: E731
@@ -180,7 +184,10 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
     started = time.perf_counter()
     before = mlm_loss(model, heldout_batches) if n_heldout else float("nan")
     if steps is None:  # what fits the budget, held-out measurements every log_every steps included
-        eval_s = time.perf_counter() - started
+        timed = time.perf_counter()  # a second pass: the first one also traced the model
+        if n_heldout:
+            mlm_loss(model, heldout_batches)
+        eval_s = time.perf_counter() - timed
         per_step = step_seconds(model, stream, loss) + eval_s / log_every
         left = budget_s - (time.perf_counter() - started)
         fit = max(1, int(left / per_step))

@@ -48,7 +48,7 @@ def test_a_run_that_fails_midway_leaves_results_byte_for_byte_unchanged(tmp_path
     with pytest.raises(RuntimeError, match="results/ is unchanged; partial results are in .*staging"):
         runner.execute(source, "smoke", output_dir=tmp_path / "book")
     assert fingerprint(paths.results_root()) == before
-    staged = list((paths.staging_dir() / "smoke" / "00_data").glob("*half-done.json"))
+    staged = list((paths.staging_dir() / "smoke" / "00_data").glob("run-*/*half-done.json"))
     assert len(staged) == 1  # the partial output is kept where the message says
 
 
@@ -120,3 +120,42 @@ def test_the_run_key_changes_with_parameters_but_not_with_the_data_set_list():
     assert runcache.run_key("02_lstm", base | {"datasets": "x.csv", "profile": "cpu"}) == key
     assert runcache.run_key("02_lstm", base | {"learning_rate": 1e-2}) != key
     assert runcache.run_key("02_lstm", base | {"seed": 1}) != key
+
+
+def test_each_run_stages_in_its_own_folder_and_ended_runs_folders_are_cleared():
+    import os
+    import subprocess
+
+    base = paths.staging_dir() / "smoke" / "02_lstm"
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    (base / f"run-{ended.pid}").mkdir(parents=True)  # a process that has finished
+    (base / f"run-{os.getppid()}").mkdir()  # another run still going (the parent process is alive)
+    (base / f"run-{os.getppid()}" / "reuters__bilstm.json").write_text("{}")
+    from mlstc.book import setup as chapter_setup
+
+    mine = chapter_setup.fresh_staging("smoke", "02_lstm")
+    assert mine == base / f"run-{os.getpid()}" and mine.is_dir() and not any(mine.iterdir())
+    assert not (base / f"run-{ended.pid}").exists()
+    assert (base / f"run-{os.getppid()}" / "reuters__bilstm.json").is_file()
+
+
+def test_the_run_cache_keeps_a_data_sets_saved_models_with_its_results(tmp_path):
+    import types
+
+    from mlstc.core import profiles
+
+    final = tmp_path / "final"
+    for folder, dataset in (("reuters-bigru", "reuters"), ("reuters", "reuters"), ("fiqa-sentiment", "fiqa")):
+        (final / "models" / folder).mkdir(parents=True)
+        (final / "models" / folder / "labels.json").write_text(json.dumps({"info": {"dataset": dataset}}))
+    (final / "models" / "reuters" / "model.keras").write_bytes(b"weights")
+    (final / "reuters__bigru.json").write_text("{}")
+    run = types.SimpleNamespace(notebook="00_data", parameters={"seed": 0}, specs={"reuters": "reuters"},
+                                profile=profiles.resolve("smoke"))
+    runcache.store(run, final)
+    into = tmp_path / "restored"
+    assert runcache.restore("smoke", "00_data", "reuters", {"seed": 0}, ["reuters__bigru.json"], into)
+    assert sorted(p.name for p in (into / "models").iterdir()) == ["reuters", "reuters-bigru"]  # not fiqa's
+    assert (into / "models" / "reuters" / "model.keras").read_bytes() == b"weights"
+    assert (into / "reuters__bigru.json").is_file()

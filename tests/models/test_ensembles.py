@@ -74,3 +74,27 @@ def test_rank_mean_keeps_each_labels_base_rate():
     assert abs(predicted[0] - y[:, 0].mean()) < 0.03 and abs(predicted[1] - y[:, 1].mean()) < 0.1
     # monotone per label: the order of documents is the order of their mean quantile
     assert np.all(np.diff(combined["validation"][np.argsort(combined["validation"][:, 0]), 0]) >= 0)
+
+
+@pytest.mark.parametrize("name", ensembles.NAMES)
+def test_a_fitted_combiner_reproduces_its_test_probabilities_after_pickling(case, name):
+    import pickle
+
+    y, members = case
+    fitted = ensembles.fit(name, members, y["validation"], y["validation"].mean(0), rounds=5)
+    again = pickle.loads(pickle.dumps(fitted.combiner))
+    test = {n: m["test"] for n, m in members.items()}
+    np.testing.assert_allclose(again.apply(test), fitted.probs["test"], rtol=0, atol=1e-12)
+    assert set(again.members) <= set(members)
+    if fitted.weights is not None:  # members without weight are not needed to predict
+        assert set(again.members) == {n for n, w in fitted.weights.items() if w > 0}
+        with pytest.raises(KeyError, match=again.members[0]):
+            again.apply({n: p for n, p in test.items() if n != again.members[0]})
+
+
+def test_platt_is_the_scaling_calibrate_gives_test_scores(case):
+    y, members = case
+    scores = {s: 1 / (1 + np.exp(-4 * (m - 0.5))) for s, m in members["weak"].items()}
+    calibrated = ensembles.calibrate(scores, y["validation"])
+    fitted = ensembles.platt(scores["validation"], y["validation"])
+    np.testing.assert_allclose(fitted.apply(scores["test"]), calibrated["test"], atol=1e-12)

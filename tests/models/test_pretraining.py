@@ -51,10 +51,13 @@ def test_pretraining_lowers_held_out_mlm_loss_and_records_its_curve(adapted):
     assert curve[-1]["heldout_loss"] < curve[0]["heldout_loss"]
 
 
-def test_a_time_budget_stops_pretraining_early():
-    short = pretraining.pretrain("", TEXTS, max_length=32, batch_size=8, steps=400, log_every=2, budget_s=0.0,
+def test_a_time_budget_stops_pretraining_early_and_windows_cut_once_are_taken_as_they_are():
+    windows = pretraining.sequences(TEXTS, checkpoints.tokenizer(""), max_length=32)
+    short = pretraining.pretrain("", windows, max_length=32, batch_size=8, steps=400, log_every=2, budget_s=0.0,
                                  heldout_fraction=0.1)
-    assert short.steps == 2
+    assert short.steps == 2 and short.sequences + 2 == len(windows.ids)  # two windows held out
+    with pytest.raises(ValueError, match="max_length"):
+        pretraining.pretrain("", windows, max_length=16, steps=1)
 
 
 def test_adapted_checkpoint_loads_like_any_checkpoint(adapted, tmp_path):
@@ -93,10 +96,10 @@ def test_finetune_reads_chapter_03_settings_and_trains_from_any_checkpoint(adapt
 
 
 def test_without_steps_the_schedule_is_sized_to_the_budget(monkeypatch):
-    monkeypatch.setattr(pretraining, "step_seconds", lambda *a, **k: 2.0)  # as if one step took two seconds
-    out = pretraining.pretrain("", TEXTS, max_length=32, batch_size=8, budget_s=12.0, log_every=2,
-                               heldout_fraction=0.1)
-    assert 2 <= out.planned <= 6 and out.planned % 2 == 0 and out.steps <= out.planned
+    monkeypatch.setattr(pretraining, "step_seconds", lambda *a, **k: 5.0)  # as if one step took five seconds
+    out = pretraining.pretrain("", TEXTS, max_length=32, batch_size=8, budget_s=40.0, log_every=2,
+                               heldout_fraction=0.1)  # 2-8 steps fit, however slow the machine is today
+    assert 2 <= out.planned <= 8 and out.planned % 2 == 0 and out.steps <= out.planned
     monkeypatch.setattr(pretraining, "step_seconds", lambda *a, **k: 100.0)  # not even one step fits
     out = pretraining.pretrain("", TEXTS, max_length=32, batch_size=8, budget_s=12.0, log_every=2,
                                heldout_fraction=0.1)
