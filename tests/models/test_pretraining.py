@@ -57,7 +57,7 @@ def test_a_time_budget_stops_pretraining_early_and_windows_cut_once_are_taken_as
                                  heldout_fraction=0.1)
     assert short.steps == 2 and short.sequences + 2 == len(windows.ids)  # two windows held out
     with pytest.raises(ValueError, match="max_length"):
-        pretraining.pretrain("", windows, max_length=16, steps=1)
+        pretraining.pretrain("", windows, max_length=8, steps=1)
 
 
 def test_adapted_checkpoint_loads_like_any_checkpoint(adapted, tmp_path):
