@@ -59,20 +59,19 @@ def save(model_dir, model: keras.Model, label_names, thresholds, *, tokenizer=No
             shutil.rmtree(model_dir / TOKENIZER_DIR)
         tokenizer.save_pretrained(model_dir / TOKENIZER_DIR)
         info["encoding"] = dict(encoding)
-    thresholds = np.broadcast_to(np.asarray(thresholds, dtype=float), (len(label_names),))
     keras.Model(model.inputs, model.outputs, name=model.name).save(model_dir / MODEL_FILE)  # not compiled
-    (model_dir / LABELS_FILE).write_text(json.dumps(
-        {"label_names": list(label_names), "thresholds": thresholds.tolist(), "outputs": "logits", "info": info},
-        indent=1) + "\n")
+    _write_labels(model_dir, label_names, thresholds, "logits", info)
     return model_dir
 
 
-def _write_labels(model_dir: Path, label_names, thresholds, outputs: str, info: dict) -> np.ndarray:
-    thresholds = np.broadcast_to(np.asarray(thresholds, dtype=float), (len(label_names),))
+def _thresholds(thresholds, label_names) -> list[float]:
+    return np.broadcast_to(np.asarray(thresholds, dtype=float), (len(label_names),)).tolist()
+
+
+def _write_labels(model_dir: Path, label_names, thresholds, outputs: str, info: dict) -> None:
     (model_dir / LABELS_FILE).write_text(json.dumps(
-        {"label_names": list(label_names), "thresholds": thresholds.tolist(), "outputs": outputs, "info": info},
-        indent=1, default=str) + "\n")
-    return thresholds
+        {"label_names": list(label_names), "thresholds": _thresholds(thresholds, label_names), "outputs": outputs,
+         "info": info}, indent=1, default=str) + "\n")
 
 
 def _fresh(model_dir) -> Path:
@@ -120,15 +119,14 @@ def save_ensemble(model_dir, members: dict, fitted, label_names, thresholds, *, 
         target = model_dir / MEMBERS_DIR / name
         source = members[name]
         if isinstance(source, (str, Path)):
-            load(source)  # a member that cannot be loaded fails here, not at prediction time
+            _meta(Path(source))  # not a saved model: fails here, not at prediction time
             shutil.copytree(source, target)
         else:
             save_pipeline(target, source, label_names, 0.5)
     joblib.dump({"combiner": combiner, "calibration": dict(calibration or {})}, model_dir / COMBINER_FILE)
-    thresholds = np.broadcast_to(np.asarray(thresholds, dtype=float), (len(label_names),))
     (model_dir / ENSEMBLE_FILE).write_text(json.dumps(
         {"members": combiner.members, "combiner": type(combiner).__name__, "label_names": list(label_names),
-         "thresholds": thresholds.tolist(), "info": info}, indent=1, default=str) + "\n")
+         "thresholds": _thresholds(thresholds, label_names), "info": info}, indent=1, default=str) + "\n")
     return model_dir
 
 
