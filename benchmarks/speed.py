@@ -5,7 +5,7 @@
 Measures: MiniLM fine-tune training throughput (real word pieces per second) with every
 batch padded to 128, bucketed by length, bucketed with a token budget per batch (batch
 size scaled by length), bucketed to a few fixed widths, the last also with XLA
-(``jit_compile``), and padded and bucketed again with TensorFlow's oneDNN optimisations
+(``jit_compile``), token-budget batches in mixed bfloat16, and padded and bucketed again with TensorFlow's oneDNN optimisations
 switched the other way (in a fresh process: the switch is read at import); inference
 documents per second; BiLSTM seconds per epoch; spaCy words per second with one and two
 processes; frozen-embedding documents per second. Prints a table and writes it to ``results/<profile>/benchmarks.json``,
@@ -29,6 +29,9 @@ from mlstc import data
 from mlstc.core import paths, storage, system
 from mlstc.models import bert, lstm, training
 from mlstc.text import checkpoints, embeddings, features, wordpieces
+
+system.import_tensorflow()
+import keras  # noqa: E402
 
 WIDTHS = (32, 64, 96, 128)
 
@@ -55,17 +58,23 @@ def main(argv=None) -> None:
                 ("bucketed, batch 32", {"padded": False}),
                 ("bucketed, 4,096-token batches", {"padded": False, "max_tokens": 4096}),
                 ("bucketed to widths 32/64/96/128", {"padded": False, "widths": WIDTHS}),
-                ("bucketed to widths, XLA (jit_compile)", {"padded": False, "widths": WIDTHS, "jit_compile": True})]
+                ("bucketed to widths, XLA (jit_compile)", {"padded": False, "widths": WIDTHS, "jit_compile": True}),
+                ("bucketed, 4,096-token batches, bfloat16", {"padded": False, "max_tokens": 4096,
+                                                             "policy": "mixed_bfloat16"})]
     # (token-budget batches vary in size, so XLA would compile a new program for nearly every batch)
     if args.training_only:
         settings = settings[:2]
-    base = None
+    base = inference_model = None
     for name, options in settings:
         options = dict(options)
+        # mixed bfloat16: matrix products in bfloat16 (AVX512-BF16 / AMX CPUs, recent GPUs), weights in float32
+        keras.mixed_precision.set_global_policy(options.pop("policy", "float32"))
         model = bert.compile(bert.classifier("", reuters.num_labels), learning_rate=1e-5, total_steps=1000,
                              jit_compile=options.pop("jit_compile", False))
         speed = bert.train_throughput(model, encoded, train.y, batch_size=32, max_length=128, steps=args.steps,
                                       **options)
+        keras.mixed_precision.set_global_policy("float32")
+        inference_model = model if inference_model is None else inference_model  # the first, float32 model
         base = base or speed["word_pieces_per_s"]
         add("MiniLM training, Reuters", name + args.note, speed["word_pieces_per_s"], "word pieces/s")
         add("MiniLM training, Reuters", f"{name}{args.note}: x padded", speed["word_pieces_per_s"] / base, "x")
@@ -83,9 +92,9 @@ def main(argv=None) -> None:
         print(f"oneDNN comparison failed: {done.stderr[-500:]}")
     test = reuters.split("test")
     enc_test = wordpieces.encode(test.texts[:1000], tokenizer, 128)
-    bert.predict_logits(model, wordpieces.encode(test.texts[:64], tokenizer, 128))  # trace once
+    bert.predict_logits(inference_model, wordpieces.encode(test.texts[:64], tokenizer, 128))  # trace once
     started = time.perf_counter()
-    bert.predict_logits(model, enc_test, 64)
+    bert.predict_logits(inference_model, enc_test, 64)
     add("MiniLM inference, Reuters", "bucketed, batch 64, 128 pieces", 1000 / (time.perf_counter() - started), "docs/s")
 
     vectorizer = lstm.text_vectorizer(train.texts, max_tokens=30000, max_length=300)

@@ -30,24 +30,32 @@ from mlstc.core import paths
 CHAIN_ENV = "MLSTC_PREREQUISITE_CHAIN"
 
 
-def _present(folder: Path, dataset_key: str, model: str) -> bool:
+def _present(folder: Path, dataset_key: str, model: str, sizes: dict | None = None) -> bool:
     json_path = folder / f"{results.stem(dataset_key, model)}.json"
     if not json_path.is_file():
         return False
     try:
-        results.load_probs(json_path)
+        probs = results.load_probs(json_path)
     except (FileNotFoundError, ValueError):
+        return False
+    stale = {s: (len(probs[s]), n) for s, n in (sizes or {}).items() if s in probs and len(probs[s]) != n}
+    if stale:  # saved for other documents (another profile's size, an older copy of the data)
+        print(f"prerequisites: {json_path} is for other documents ("
+              + ", ".join(f"{s}: {a} rows, this run has {b}" for s, (a, b) in stale.items()) + "); it is made again")
         return False
     return True
 
 
-def missing(profile: str, chapter: str, models: list[str], dataset_keys) -> list[str]:
-    """The data set keys for which ``chapter`` lacks one of ``models``."""
+def missing(profile: str, chapter: str, models: list[str], dataset_keys, sizes: dict | None = None) -> list[str]:
+    """The data set keys for which ``chapter`` lacks one of ``models``, or has them
+    for other documents than ``sizes`` (key -> {split: documents}) says."""
     folder = results.run_dir(profile, chapter)
-    return [k for k in dataset_keys if not all(_present(folder, k, m) for m in models)]
+    sizes = sizes or {}
+    return [k for k in dataset_keys if not all(_present(folder, k, m, sizes.get(k)) for m in models)]
 
 
-def restore_cached(profile: str, chapter: str, models: list[str], dataset_key: str, *, seed: int = 0) -> bool:
+def restore_cached(profile: str, chapter: str, models: list[str], dataset_key: str, *, seed: int = 0,
+                   sizes: dict | None = None) -> bool:
     """Restore ``models`` of ``chapter`` for one data set from the run cache (a run
     with the chapter's default parameters and ``seed``); whether they are now
     present. Also for code that reads an earlier chapter's results without a
@@ -55,7 +63,7 @@ def restore_cached(profile: str, chapter: str, models: list[str], dataset_key: s
     parameters = runcache.default_parameters(chapter) | {"seed": seed}
     hit = runcache.restore(profile, chapter, dataset_key, parameters,
                            [f"{results.stem(dataset_key, m)}.json" for m in models], results.run_dir(profile, chapter))
-    if hit and not missing(profile, chapter, models, [dataset_key]):
+    if hit and not missing(profile, chapter, models, [dataset_key], sizes):
         print(f"prerequisites: {', '.join(models)} of {chapter} for {dataset_key} restored from the run cache "
               f"({hit}); nothing retrained")
         return True
@@ -73,13 +81,14 @@ def ensure(run, chapter: str, models: list[str], specs: dict[str, str]) -> None:
         raise RuntimeError(f"{run.notebook} needs {notebook.stem}, which is already being produced for "
                            f"{' -> '.join(chain)}: the chapters' prerequisites form a cycle.")
     profile = run.profile.name
-    todo = missing(profile, notebook.stem, models, specs)
+    sizes = getattr(run, "sizes", {})
+    todo = missing(profile, notebook.stem, models, specs, sizes)
     if not todo:
         print(f"prerequisites: {', '.join(models)} of {notebook.stem} present for {', '.join(specs)}")
         return
     folder = results.run_dir(profile, notebook.stem)
     for key in list(todo):
-        if restore_cached(profile, notebook.stem, models, key, seed=run.seed):
+        if restore_cached(profile, notebook.stem, models, key, seed=run.seed, sizes=sizes):
             todo.remove(key)
     if not todo:
         return
@@ -90,7 +99,7 @@ def ensure(run, chapter: str, models: list[str], specs: dict[str, str]) -> None:
         overrides["data_dir"] = run.parameters["data_dir"]
     runner.execute(notebook, profile, overrides, output_dir=paths.cache_dir() / "prerequisite-runs" / profile,
                    environment={CHAIN_ENV: ",".join(chain), "MLSTC_EXTRA_DATASETS": ""})
-    still = missing(profile, notebook.stem, models, todo)
+    still = missing(profile, notebook.stem, models, todo, sizes)
     if still:
         raise FileNotFoundError(f"{notebook.stem} ran but saved no {', '.join(models)} for {', '.join(still)}: "
                                 f"check the names {run.notebook} asks for.")

@@ -47,6 +47,7 @@ class Run:
     staging: Path
     started: float = dataclasses.field(default_factory=time.perf_counter)
     specs: dict = dataclasses.field(default_factory=dict)  # dataset key -> how it was named (name or path)
+    sizes: dict = dataclasses.field(default_factory=dict)  # dataset key -> {split: documents} as loaded
     evidence: list = dataclasses.field(default_factory=list)
 
     # --- time and data ------------------------------------------------------------
@@ -71,6 +72,7 @@ class Run:
             out[ds.key] = ds
             if register:
                 self.specs[ds.key] = spec
+                self.sizes[ds.key] = {s: len(ds.split(s).texts) for s in ("validation", "test")}
         return out
 
     def require(self, chapter: str, models: list[str], datasets=None) -> None:

@@ -39,8 +39,7 @@ class MicroF1(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         probs = self.probabilities()
-        cut = thresholds.tune_global(self.y_val, probs) if self.tune else 0.5
-        score = metrics.evaluate(self.y_val, probs >= cut)["micro_f1"]
+        cut, score = thresholds.best_global(self.y_val, probs, grid=thresholds.DEFAULT_GRID if self.tune else [0.5])
         self.history.append(score)
         if logs is not None:
             logs[self.name] = score

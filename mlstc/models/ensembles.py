@@ -317,7 +317,7 @@ def _stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 
 
 
 def _tuned_micro_f1(y, p) -> float:
-    return metrics.evaluate(y, p >= thresholds.tune_global(y, p))["micro_f1"]
+    return thresholds.best_global(y, p)[1]
 
 
 def ensemble_selection(members, y_val, *, rounds: int = 25) -> tuple[dict[str, np.ndarray], dict[str, float]]:

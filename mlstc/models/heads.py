@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlstc.core import system
+from mlstc.evaluation import thresholds
 from mlstc.models import losses as loss_functions
 from mlstc.models import training
 
@@ -24,7 +25,7 @@ KINDS = ("linear", "mlp")
 
 
 def head(input_dim: int, num_labels: int, kind: str = "linear", *, hidden: int = 512, dropout: float = 0.2,
-         prior=None) -> keras.Model:
+         prior=None, name: str | None = None) -> keras.Model:
     """A head of logits; with ``prior`` (training label frequencies) the output bias
     starts at their log-odds, so that training does not begin by unlearning 0.5."""
     if kind not in KINDS:
@@ -39,7 +40,7 @@ def head(input_dim: int, num_labels: int, kind: str = "linear", *, hidden: int =
         p = np.clip(np.asarray(prior, dtype="float64"), 1e-4, 1 - 1e-4)
         bias = keras.initializers.Constant(np.log(p / (1 - p)))
     return keras.Model(inputs, keras.layers.Dense(num_labels, bias_initializer=bias, name="logits")(x),
-                       name=f"{kind}_head")
+                       name=name or f"{kind}_head")
 
 
 def train(x_train, y_train, x_val, y_val, *, loss: str = "bce", kind: str = "linear", seed: int = 0,
@@ -64,3 +65,91 @@ def train(x_train, y_train, x_val, y_val, *, loss: str = "bce", kind: str = "lin
 def predict_scores(model: keras.Model, loss, x, batch_size: int = 1024) -> np.ndarray:
     """Scores in [0, 1] for ``x``: the loss's own link (sigmoid, or softmax)."""
     return loss_functions.scores(loss, training.predict_arrays(training.forward(model), x, batch_size))
+
+
+def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", seed: int = 0, epochs: int = 40,
+               patience: int = 5, batch_size: int = 64, learning_rate: float = 1e-3, prior_bias: bool = True,
+               **head_options) -> list[tuple[keras.Model, keras.losses.Loss, dict]]:
+    """:func:`train` for several losses at once: one head per loss, side by side in one
+    model that sees the same batches, so a sweep pays Keras' per-fit cost once instead
+    of once per loss.
+
+    Each head has its own weights, its own loss and (Adam being per-weight) its own
+    optimizer state, so its training is that of :func:`train` with the same seed: the
+    gradient of the summed loss with respect to a head's weights is the gradient of
+    its own loss. Each head starts from the weights :func:`train` would give it, is
+    early-stopped on its own validation micro-F1 (tuned global threshold) with its own
+    ``patience``, and gets its best epoch back; training ends when every head has
+    stopped. What differs from separate runs is only the random draws of dropout.
+    Returns ``(model, loss, history)`` per loss, in order, as :func:`train` does."""
+    losses = list(losses)
+    if not losses:
+        raise ValueError("train_many needs at least one loss")
+    y_train = np.asarray(y_train, dtype="float32")
+    y_val = np.asarray(y_val)
+    x_val = np.asarray(x_val, dtype="float32")
+    objects, models = [], []
+    for name in losses:
+        keras.utils.set_random_seed(seed)  # each head starts where train(loss=name, seed=seed) starts
+        loss_object = loss_functions.make(name, y_train)
+        prior = (y_train.mean(0) if prior_bias and getattr(loss_object, "activation", "sigmoid") == "sigmoid"
+                 else None)
+        model = head(np.shape(x_train)[1], y_train.shape[1], kind, prior=prior, name=f"head_{len(models)}",
+                     **head_options)
+        objects.append(loss_object)
+        models.append(model)
+    inputs = keras.Input((np.shape(x_train)[1],), name="features")
+    joint = keras.Model(inputs, [m(inputs) for m in models], name=f"{kind}_heads")
+    per_epoch = training.steps(len(y_train), batch_size)
+    keras.utils.set_random_seed(seed)
+    joint.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=objects, steps_per_execution=per_epoch)
+    n = len(models)
+    batches = training.array_batches(x_train, y_train, batch_size, seed=seed, in_graph=True).map(
+        lambda x, y: (x, tuple([y] * n)))
+    callback = _PerHeadStopping(joint, models, objects, x_val, y_val, patience)
+    joint.fit(batches, steps_per_epoch=per_epoch, epochs=epochs, verbose=0, shuffle=False, callbacks=[callback])
+    out = []
+    for i, (model, loss_object) in enumerate(zip(models, objects)):
+        model.set_weights(callback.best_weights[i])
+        stop = callback.stopped_at[i] if callback.stopped_at[i] is not None else len(callback.losses)
+        key = "loss" if n == 1 else f"{model.name}_loss"  # Keras logs each output's loss by its name
+        history = {"loss": [logs.get(key, np.nan) for logs in callback.losses[:stop]],
+                   "val_micro_f1": callback.scores[i][:stop]}
+        out.append((model, loss_object, history))
+    return out
+
+
+class _PerHeadStopping(keras.callbacks.Callback):
+    """Early stopping and best-weight keeping for each head of :func:`train_many`,
+    as :func:`mlstc.models.training.fit` does for one model."""
+
+    def __init__(self, joint, models, objects, x_val, y_val, patience):
+        super().__init__()
+        self.models, self.objects, self.x_val, self.y_val = models, objects, x_val, y_val
+        self.patience = patience
+        self.forward = training.forward(joint)  # every head's validation logits in one call
+        self.scores = [[] for _ in models]
+        self.best = [-np.inf] * len(models)
+        self.best_weights = [m.get_weights() for m in models]
+        self.waited = [0] * len(models)
+        self.stopped_at: list[int | None] = [None] * len(models)
+        self.losses: list[dict] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.losses.append({k: float(v) for k, v in (logs or {}).items()})
+        logits = [self.forward(self.x_val[i:i + 4096]) for i in range(0, len(self.x_val), 4096)]
+        for i, (model, loss_object) in enumerate(zip(self.models, self.objects)):
+            if self.stopped_at[i] is not None:
+                continue
+            probs = loss_functions.scores(loss_object, np.concatenate([np.asarray(chunk[i]) for chunk in logits]))
+            score = thresholds.best_global(self.y_val, probs)[1]
+            self.scores[i].append(score)
+            if score > self.best[i]:
+                self.best[i], self.waited[i] = score, 0
+                self.best_weights[i] = model.get_weights()
+            else:
+                self.waited[i] += 1
+                if self.waited[i] >= self.patience:
+                    self.stopped_at[i] = epoch + 1
+        if all(s is not None for s in self.stopped_at):
+            self.model.stop_training = True

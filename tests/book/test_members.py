@@ -28,8 +28,9 @@ def test_gather_restores_a_chapter_run_alone_from_the_run_cache(tmp_path):
 
     rng = np.random.default_rng(0)
     y_val = (rng.random((30, 2)) < 0.4).astype(int)
+    y_test = (rng.random((10, 2)) < 0.4).astype(int)
     ds = SimpleNamespace(key="mine", label_names=["a", "b"], hierarchy=None,
-                         split=lambda s: SimpleNamespace(y=y_val))
+                         split=lambda s: SimpleNamespace(y=y_val if s == "validation" else y_test))
     chapters = {c: m for c, m in members.SAVED.items() if c < "05_ensembles"}
     for chapter, models in chapters.items():
         cached = runcache.entry("smoke", chapter, "mine",

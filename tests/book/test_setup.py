@@ -6,6 +6,7 @@ import json
 import time
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -159,3 +160,17 @@ def test_the_run_cache_keeps_a_data_sets_saved_models_with_its_results(tmp_path)
     assert sorted(p.name for p in (into / "models").iterdir()) == ["reuters", "reuters-bigru"]  # not fiqa's
     assert (into / "models" / "reuters" / "model.keras").read_bytes() == b"weights"
     assert (into / "reuters__bigru.json").is_file()
+
+
+def test_saved_results_for_other_documents_count_as_missing(capsys):
+    from mlstc import results
+
+    probs = {"validation": np.zeros((5, 2)), "test": np.zeros((4, 2))}
+    results.save(notebook="00_data", dataset="tiny-rows", model="prior", profile="smoke", seed=0,
+                 metrics={"micro_f1": 0.0}, label_names=["a", "b"], probs=probs)
+    assert prerequisites.missing("smoke", "00_data", ["prior"], ["tiny-rows"],
+                                 {"tiny-rows": {"validation": 5, "test": 4}}) == []
+    # the same names, saved when the profile cut the data set to other sizes: made again, and said so
+    assert prerequisites.missing("smoke", "00_data", ["prior"], ["tiny-rows"],
+                                 {"tiny-rows": {"validation": 6, "test": 4}}) == ["tiny-rows"]
+    assert "validation: 5 rows, this run has 6" in capsys.readouterr().out

@@ -49,3 +49,25 @@ def test_compare_tunes_each_strategy_on_validation_and_scores_test():
     assert np.array_equal(out["per_label"][0], thresholds.tune_per_label(y[:100], probs[:100]))
     expected = metrics.evaluate(y[100:], probs[100:] >= out["global"][0])["micro_f1"]
     assert out["global"][1]["micro_f1"] == expected
+
+
+def _brute_force_curves(y, probs, grid):
+    """F1 per (threshold, label) by comparing every score with every threshold."""
+    return np.stack([metrics.f1_from_counts(*thresholds._counts(y, probs, t)) for t in grid])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_binned_threshold_search_equals_the_threshold_loop(seed):
+    rng = np.random.default_rng(seed)
+    y = (rng.random((50, 7)) < [0.0, 0.05, 0.2, 0.5, 0.9, 1.0, 0.3]).astype(int)  # a label with no positive, one all
+    probs = np.round(rng.random(y.shape), 2)  # scores equal to grid values: ties at the threshold count as >=
+    grid = thresholds.DEFAULT_GRID if seed % 2 else np.array([0.5, 0.1, 0.9, 0.3, 0.05, 0.3])  # unsorted, repeated
+    per_label = _brute_force_curves(y, probs, grid)
+    micro = np.array([metrics.f1_from_counts(*(c.sum() for c in thresholds._counts(y, probs, t))) for t in grid])
+    assert np.allclose(thresholds.global_curve(y, probs, grid), micro, atol=0, rtol=1e-15)
+    assert thresholds.tune_global(y, probs, grid) == grid[int(np.argmax(micro))]
+    best = grid[np.argmax(per_label, axis=0)]
+    expected = np.where(y.sum(0) > 0, best, thresholds.tune_global(y, probs, grid))
+    assert np.array_equal(thresholds.tune_per_label(y, probs, grid), expected)
+    t, f1 = thresholds.best_global(y, probs, grid)
+    assert f1 == pytest.approx(metrics.evaluate(y, probs >= t)["micro_f1"], abs=1e-12)

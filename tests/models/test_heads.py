@@ -40,3 +40,26 @@ def test_same_seed_same_head():
 def test_unknown_head_kind():
     with pytest.raises(ValueError, match="linear, mlp"):
         heads.head(4, 2, "transformer")
+
+
+@pytest.mark.parametrize("kind", ["linear", "mlp"])
+def test_heads_trained_side_by_side_match_separate_runs(kind):
+    x, y = separable(400, 0)
+    xv, yv = separable(150, 1)
+    names = ["bce", "zlpr", "softmax-ce"]
+    options = dict(kind=kind, seed=3, epochs=6, patience=2, batch_size=32, learning_rate=1e-2)
+    together = heads.train_many(x, y, xv, yv, losses=names, **options)
+    for name, (model, loss_object, history) in zip(names, together):
+        alone_model, alone_loss, alone = heads.train(x, y, xv, yv, loss=name, **options)
+        # same start, same batches, own optimizer state: the same validation scores epoch by epoch,
+        # the same stopping epoch and the same restored weights
+        assert np.allclose(history["val_micro_f1"], alone["val_micro_f1"], atol=1e-6), name
+        assert len(history["loss"]) == len(alone["loss"])
+        assert np.allclose(heads.predict_scores(model, loss_object, xv),
+                           heads.predict_scores(alone_model, alone_loss, xv), atol=1e-4), name
+
+
+def test_train_many_needs_a_loss():
+    x, y = separable(20, 0)
+    with pytest.raises(ValueError, match="at least one loss"):
+        heads.train_many(x, y, x, y, losses=[])

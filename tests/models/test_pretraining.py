@@ -93,6 +93,10 @@ def test_finetune_reads_chapter_03_settings_and_trains_from_any_checkpoint(adapt
     out = finetune.finetune(str(directory), ds, **settings, seed=0)
     assert out.probs["test"].shape == (len(ds.split("test").texts), ds.num_labels)
     assert np.isfinite(out.probs["validation"]).all() and len(out.history["loss"]) == 1
+    # chapter 06's change: another loss; a softmax-trained model scores each document with one unit
+    out = finetune.finetune(str(directory), ds, **settings, seed=0, loss="softmax-ce")
+    assert np.allclose(out.probs["test"].sum(1), 1, atol=1e-6)
+    assert out.model.loss.__class__.__name__ != "BinaryCrossentropy"
 
 
 def test_without_steps_the_schedule_is_sized_to_the_budget(monkeypatch):
