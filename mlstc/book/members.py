@@ -37,10 +37,10 @@ def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -
         chapters = {chapter: models for chapter, models in chapters.items() if chapter < before}
     y_val = dataset.split("validation").y
     members = {}
-    sizes = {dataset.key: {s: len(dataset.split(s).y) for s in ("validation", "test")}}
+    sizes = dataset.sizes()
     for chapter, models in chapters.items():
-        if prerequisites.missing(profile, chapter, models, [dataset.key], sizes):  # a chapter run alone: the run cache
-            prerequisites.restore_cached(profile, chapter, models, dataset.key, seed=seed, sizes=sizes[dataset.key])
+        if prerequisites.missing(profile, chapter, models, [dataset.key], {dataset.key: sizes}):  # run alone: the cache
+            prerequisites.restore_cached(profile, chapter, models, dataset.key, seed=seed, sizes=sizes)
         for name in models:
             path = results.path(profile, chapter, dataset.key, name)
             record, probs = results.load(profile, chapter, dataset.key, name), results.load_probs(path)

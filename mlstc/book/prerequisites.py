@@ -55,15 +55,16 @@ def missing(profile: str, chapter: str, models: list[str], dataset_keys, sizes: 
 
 
 def restore_cached(profile: str, chapter: str, models: list[str], dataset_key: str, *, seed: int = 0,
-                   sizes: dict | None = None) -> bool:
+                   sizes: dict[str, int] | None = None) -> bool:
     """Restore ``models`` of ``chapter`` for one data set from the run cache (a run
     with the chapter's default parameters and ``seed``); whether they are now
-    present. Also for code that reads an earlier chapter's results without a
-    :class:`~mlstc.book.setup.Run` (:func:`mlstc.book.members.gather`)."""
+    present, for ``sizes`` ({split: documents}) where given. Also for code that reads
+    an earlier chapter's results without a :class:`~mlstc.book.setup.Run`
+    (:func:`mlstc.book.members.gather`)."""
     parameters = runcache.default_parameters(chapter) | {"seed": seed}
     hit = runcache.restore(profile, chapter, dataset_key, parameters,
                            [f"{results.stem(dataset_key, m)}.json" for m in models], results.run_dir(profile, chapter))
-    if hit and not missing(profile, chapter, models, [dataset_key], sizes):
+    if hit and not missing(profile, chapter, models, [dataset_key], {dataset_key: sizes} if sizes else None):
         print(f"prerequisites: {', '.join(models)} of {chapter} for {dataset_key} restored from the run cache "
               f"({hit}); nothing retrained")
         return True
@@ -88,7 +89,7 @@ def ensure(run, chapter: str, models: list[str], specs: dict[str, str]) -> None:
         return
     folder = results.run_dir(profile, notebook.stem)
     for key in list(todo):
-        if restore_cached(profile, notebook.stem, models, key, seed=run.seed, sizes=sizes):
+        if restore_cached(profile, notebook.stem, models, key, seed=run.seed, sizes=sizes.get(key)):
             todo.remove(key)
     if not todo:
         return

@@ -7,7 +7,8 @@ chapter's code cells, the ``mlstc`` package's source and the chapter's parameter
 (except ``profile``, ``datasets`` and ``data_dir``: the profile is in the path and
 each data set has its own entry, keyed by content for a user's file). A later chapter
 that needs those results (:mod:`mlstc.book.prerequisites`) restores them from here
-instead of training again; a changed line of code or parameter misses. The trained
+instead of training again; a changed line of code or parameter misses, and only the
+:data:`KEEP` most recent runs of a chapter and data set are kept. The trained
 models a run saved for a data set (``models/<name>/``, written by
 :mod:`mlstc.models.saved` with ``dataset=<key>``) are kept with its results, so that
 chapter 05 can put an earlier chapter's model into a saved ensemble.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 from functools import cache
 from pathlib import Path
@@ -24,6 +26,7 @@ from pathlib import Path
 from mlstc.core import paths, storage
 
 NOT_IN_KEY = ("profile", "datasets", "data_dir")
+KEEP = 3  # runs kept per (profile, chapter, data set): each can hold a fine-tuned BERT (about 90 MB)
 
 
 def source(notebook: str) -> Path:
@@ -104,6 +107,18 @@ def store(run, final: Path) -> None:
             shutil.copytree(model, tmp / MODELS / model.name)
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
+        os.utime(folder)
+        prune(folder.parent)
+
+
+def prune(dataset_folder: Path, keep: int = KEEP) -> list[Path]:
+    """Remove all but the ``keep`` most recently stored runs of one data set (an
+    older run's code or parameters are rarely asked for again); the removed entries."""
+    runs = sorted((p for p in dataset_folder.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return runs[keep:]
 
 
 def restore(profile: str, notebook: str, dataset_key: str, parameters: dict, names: list[str],

@@ -72,7 +72,7 @@ class Run:
             out[ds.key] = ds
             if register:
                 self.specs[ds.key] = spec
-                self.sizes[ds.key] = {s: len(ds.split(s).texts) for s in ("validation", "test")}
+                self.sizes[ds.key] = ds.sizes()
         return out
 
     def require(self, chapter: str, models: list[str], datasets=None) -> None:

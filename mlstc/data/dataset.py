@@ -96,6 +96,11 @@ class Dataset:
         idx = self.splits[name]
         return Split([self.texts[i] for i in idx], self.y[idx], [self.ids[i] for i in idx], idx)
 
+    def sizes(self, splits=("validation", "test")) -> dict[str, int]:
+        """Documents per split: what saved probabilities for this data set must have
+        as rows (:mod:`mlstc.book.prerequisites` checks them)."""
+        return {name: len(self.splits[name]) for name in splits}
+
     def extra(self, column: str, split: str) -> list:
         """An extras column restricted to one split."""
         return [self.extras[column][i] for i in self.split(split).indices]

@@ -16,15 +16,10 @@ DEFAULT_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 STRATEGIES = ("fixed", "global", "per_label")
 
 
-def _counts(y, probs, t):
-    pred = probs >= t
-    y = y.astype(bool)
-    return (pred & y).sum(0), (pred & ~y).sum(0), (~pred & y).sum(0)
-
-
 def global_curve(y, probs, grid=DEFAULT_GRID) -> np.ndarray:
-    """Micro-F1 of ``probs >= t`` for every ``t`` in ``grid``, from one sort of the
-    scores (what a threshold loop would give, 30-50x faster on a validation split)."""
+    """Micro-F1 of ``probs >= t`` for every ``t`` in ``grid``: what a loop over the
+    thresholds would give, with every score binned once among them (:func:`_curves`;
+    4-5x faster than the loop on a Reuters validation split)."""
     y, probs = np.asarray(y).astype(bool).reshape(-1, 1), np.asarray(probs, dtype=float).reshape(-1, 1)
     return _curves(y, probs, grid)[:, 0]
 

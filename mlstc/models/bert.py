@@ -48,6 +48,19 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         return {"peak": self.peak, "total_steps": self.total_steps, "warmup_steps": self.warmup_steps}
 
 
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Build the models made inside ``with dtype_policy(name):`` under the Keras dtype
+    policy ``name`` (``"mixed_bfloat16"``: bfloat16 computation, float32 weights); the
+    global policy is restored on the way out."""
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def use_mixed_precision() -> bool:
     """``mixed_float16`` when TensorFlow sees a GPU (faster there), float32 on CPU
     (where float16 is slower). Returns whether it was switched on."""

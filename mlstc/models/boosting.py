@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+# One thread per model, ``jobs`` models at a time (:func:`fit`): on tf-idf features a
+# LightGBM model gains little from a second thread (1.2x on Reuters' most frequent
+# label), so two labels side by side use two cores better. Column-wise histograms are
+# about 1.3x faster than LightGBM's automatic choice on these wide sparse matrices.
 DEFAULTS = {"n_estimators": 300, "learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 5,
-            "colsample_bytree": 0.5, "subsample": 0.8, "subsample_freq": 1, "reg_lambda": 1.0, "n_jobs": 2,
-            "verbose": -1}
+            "colsample_bytree": 0.5, "subsample": 0.8, "subsample_freq": 1, "reg_lambda": 1.0, "n_jobs": 1,
+            "force_col_wise": True, "verbose": -1}
 
 
 class PerLabelLightGBM:
@@ -34,26 +38,28 @@ class PerLabelLightGBM:
 
 
 def fit(x_train, y_train, x_val, y_val, *, seed: int = 0, early_stopping: int = 20,
-        params: dict | None = None) -> PerLabelLightGBM:
-    """One LightGBM classifier per label, each stopping early on its validation log-loss."""
+        params: dict | None = None, jobs: int = 2) -> PerLabelLightGBM:
+    """One LightGBM classifier per label, each stopping early on its validation log-loss;
+    ``jobs`` labels are trained at a time (threads: LightGBM releases the GIL). Each
+    model is the same whatever ``jobs`` is."""
     import lightgbm
+    from joblib import Parallel, delayed
 
     y_train, y_val = np.asarray(y_train), np.asarray(y_val)
-    models, priors = [], []
-    for j in range(y_train.shape[1]):
+
+    def one(j):
         positives = int(y_train[:, j].sum())
         if positives < 2 or positives == len(y_train):
-            models.append(None)
-            priors.append(positives / len(y_train))
-            continue
+            return None, positives / len(y_train)
         model = lightgbm.LGBMClassifier(**(DEFAULTS | {"random_state": seed} | dict(params or {})))
         has_both = 0 < y_val[:, j].sum() < len(y_val)
         model.fit(x_train, y_train[:, j], eval_X=(x_val,) if has_both else None,
                   eval_y=(y_val[:, j],) if has_both else None,
                   callbacks=[lightgbm.early_stopping(early_stopping, verbose=False)] if has_both else None)
-        models.append(model)
-        priors.append(None)
-    return PerLabelLightGBM(models, priors)
+        return model, None
+
+    fitted = Parallel(n_jobs=jobs, prefer="threads")(delayed(one)(j) for j in range(y_train.shape[1]))
+    return PerLabelLightGBM([m for m, _ in fitted], [p for _, p in fitted])
 
 
 def fit_per_label(x_train, y_train, x_val, y_val, x_test, *, seed: int = 0, early_stopping: int = 20,

@@ -59,38 +59,27 @@ def finetune(checkpoint: str, dataset, *, max_length: int, truncation: str, lear
     ``precision`` is a Keras dtype policy for the model: ``"mixed_bfloat16"`` computes
     in bfloat16 with float32 weights (faster on CPUs with AVX512-BF16 or AMX; see
     ``benchmarks/speed.py``); the global policy is restored afterwards."""
-    previous = keras.mixed_precision.global_policy().name
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        return _finetune(checkpoint, dataset, max_length=max_length, truncation=truncation,
-                         learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, patience=patience,
-                         warmup_fraction=warmup_fraction, weight_decay=weight_decay, dropout=dropout, seed=seed,
-                         predict_batch_size=predict_batch_size, loss=loss)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
-
-
-def _finetune(checkpoint, dataset, *, max_length, truncation, learning_rate, batch_size, epochs, patience,
-              warmup_fraction, weight_decay, dropout, seed, predict_batch_size, loss) -> Finetuned:
-    tokenizer = checkpoints.tokenizer(checkpoint)
-    parts = {s: dataset.split(s) for s in ("train", "validation", "test")}
-    encoded = {s: wordpieces.encode(p.texts, tokenizer, max_length, truncation) for s, p in parts.items()}
-    keras.utils.set_random_seed(seed)
-    loss_object = None if loss is None else loss_functions.make(loss, parts["train"].y)
-    link = (lambda logits: loss_functions.scores(loss_object, logits)) if loss_object is not None else None
-    # a softmax-trained model has no per-label prior: its logits are only defined up to a shift
-    softmax = getattr(loss_object, "activation", "sigmoid") == "softmax"
-    model = bert.classifier(checkpoint, dataset.num_labels, dropout=dropout,
-                            prior=None if softmax else parts["train"].y.mean(0))
-    bert.compile(model, learning_rate=learning_rate, total_steps=epochs * training.steps(len(parts["train"].texts),
-                                                                                          batch_size),
-                 warmup_fraction=warmup_fraction, weight_decay=weight_decay, loss=loss_object)
-    started = time.perf_counter()
-    history = bert.fit(model, encoded["train"], parts["train"].y, encoded["validation"], parts["validation"].y,
-                       epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, scores=link)
-    seconds = time.perf_counter() - started
-    fn = training.forward(model)
-    link = link or training.sigmoid
-    probs = {s: link(bert.predict_logits(model, encoded[s], predict_batch_size, fn=fn)) for s in ("validation", "test")}
-    by_rule = thresholds.compare(parts["validation"].y, probs["validation"], parts["test"].y, probs["test"])
-    return Finetuned(model, probs, by_rule["global"][0], by_rule["per_label"][0], history.history, seconds)
+    with bert.dtype_policy(precision):
+        tokenizer = checkpoints.tokenizer(checkpoint)
+        parts = {s: dataset.split(s) for s in ("train", "validation", "test")}
+        encoded = {s: wordpieces.encode(p.texts, tokenizer, max_length, truncation) for s, p in parts.items()}
+        keras.utils.set_random_seed(seed)
+        loss_object = None if loss is None else loss_functions.make(loss, parts["train"].y)
+        link = (lambda logits: loss_functions.scores(loss_object, logits)) if loss_object is not None else None
+        # a softmax-trained model has no per-label prior: its logits are only defined up to a shift
+        softmax = getattr(loss_object, "activation", "sigmoid") == "softmax"
+        model = bert.classifier(checkpoint, dataset.num_labels, dropout=dropout,
+                                prior=None if softmax else parts["train"].y.mean(0))
+        total_steps = epochs * training.steps(len(parts["train"].texts), batch_size)
+        bert.compile(model, learning_rate=learning_rate, total_steps=total_steps, warmup_fraction=warmup_fraction,
+                     weight_decay=weight_decay, loss=loss_object)
+        started = time.perf_counter()
+        history = bert.fit(model, encoded["train"], parts["train"].y, encoded["validation"], parts["validation"].y,
+                           epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, scores=link)
+        seconds = time.perf_counter() - started
+        fn = training.forward(model)
+        link = link or training.sigmoid
+        probs = {s: link(bert.predict_logits(model, encoded[s], predict_batch_size, fn=fn))
+                 for s in ("validation", "test")}
+        by_rule = thresholds.compare(parts["validation"].y, probs["validation"], parts["test"].y, probs["test"])
+        return Finetuned(model, probs, by_rule["global"][0], by_rule["per_label"][0], history.history, seconds)

@@ -48,18 +48,25 @@ def train(x_train, y_train, x_val, y_val, *, loss: str = "bce", kind: str = "lin
           prior_bias: bool = True, **head_options) -> tuple[keras.Model, keras.losses.Loss, dict]:
     """Train a ``kind`` head with the loss called ``loss`` (label frequencies from
     ``y_train``); returns the model, the loss object and the training history."""
-    keras.utils.set_random_seed(seed)
     y_train = np.asarray(y_train, dtype="float32")
-    loss_object = loss_functions.make(loss, y_train)
-    # a softmax-trained head has no per-label prior: its logits are only defined up to a shift
-    prior = y_train.mean(0) if prior_bias and getattr(loss_object, "activation", "sigmoid") == "sigmoid" else None
-    model = head(np.shape(x_train)[1], y_train.shape[1], kind, prior=prior, **head_options)
+    model, loss_object = _seeded_head(loss, np.shape(x_train)[1], y_train, kind, seed, prior_bias, **head_options)
     per_epoch = training.steps(len(y_train), batch_size)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss_object, steps_per_execution=per_epoch)
     history = training.fit_arrays(model, x_train, y_train, x_val, y_val, epochs=epochs, batch_size=batch_size,
                                   patience=patience, seed=seed, in_graph=True,
                                   scores=lambda logits: loss_functions.scores(loss_object, logits))
     return model, loss_object, history.history
+
+
+def _seeded_head(loss: str, input_dim: int, y_train, kind: str, seed: int, prior_bias: bool,
+                 **head_options) -> tuple[keras.Model, keras.losses.Loss]:
+    """A new head and its loss object, drawn from ``seed`` (what :func:`train` and each
+    head of :func:`train_many` start from)."""
+    keras.utils.set_random_seed(seed)
+    loss_object = loss_functions.make(loss, y_train)
+    # a softmax-trained head has no per-label prior: its logits are only defined up to a shift
+    prior = y_train.mean(0) if prior_bias and getattr(loss_object, "activation", "sigmoid") == "sigmoid" else None
+    return head(input_dim, y_train.shape[1], kind, prior=prior, **head_options), loss_object
 
 
 def predict_scores(model: keras.Model, loss, x, batch_size: int = 1024) -> np.ndarray:
@@ -89,13 +96,9 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
     y_val = np.asarray(y_val)
     x_val = np.asarray(x_val, dtype="float32")
     objects, models = [], []
-    for name in losses:
-        keras.utils.set_random_seed(seed)  # each head starts where train(loss=name, seed=seed) starts
-        loss_object = loss_functions.make(name, y_train)
-        prior = (y_train.mean(0) if prior_bias and getattr(loss_object, "activation", "sigmoid") == "sigmoid"
-                 else None)
-        model = head(np.shape(x_train)[1], y_train.shape[1], kind, prior=prior, name=f"head_{len(models)}",
-                     **head_options)
+    for name in losses:  # each head starts where train(loss=name, seed=seed) starts
+        model, loss_object = _seeded_head(name, np.shape(x_train)[1], y_train, kind, seed, prior_bias,
+                                          name=f"head_{len(models)}", **head_options)
         objects.append(loss_object)
         models.append(model)
     inputs = keras.Input((np.shape(x_train)[1],), name="features")

@@ -30,7 +30,8 @@ def test_gather_restores_a_chapter_run_alone_from_the_run_cache(tmp_path):
     y_val = (rng.random((30, 2)) < 0.4).astype(int)
     y_test = (rng.random((10, 2)) < 0.4).astype(int)
     ds = SimpleNamespace(key="mine", label_names=["a", "b"], hierarchy=None,
-                         split=lambda s: SimpleNamespace(y=y_val if s == "validation" else y_test))
+                         split=lambda s: SimpleNamespace(y=y_val if s == "validation" else y_test),
+                         sizes=lambda: {"validation": 30, "test": 10})
     chapters = {c: m for c, m in members.SAVED.items() if c < "05_ensembles"}
     for chapter, models in chapters.items():
         cached = runcache.entry("smoke", chapter, "mine",

@@ -174,3 +174,38 @@ def test_saved_results_for_other_documents_count_as_missing(capsys):
     assert prerequisites.missing("smoke", "00_data", ["prior"], ["tiny-rows"],
                                  {"tiny-rows": {"validation": 6, "test": 4}}) == ["tiny-rows"]
     assert "validation: 5 rows, this run has 6" in capsys.readouterr().out
+
+
+def test_a_cached_run_for_other_documents_is_not_restored(capsys):
+    from mlstc import results
+
+    parameters = runcache.default_parameters("00_data") | {"seed": 0}
+    cached = runcache.entry("smoke", "00_data", "tiny-cached", runcache.run_key("00_data", parameters))
+    results.save(notebook="00_data", dataset="tiny-cached", model="prior", profile="smoke", seed=0,
+                 metrics={"micro_f1": 0.0}, label_names=["a", "b"], folder=cached,
+                 probs={"validation": np.zeros((5, 2)), "test": np.zeros((4, 2))})
+    assert not prerequisites.restore_cached("smoke", "00_data", ["prior"], "tiny-cached",
+                                            sizes={"validation": 6, "test": 4})
+    assert "validation: 5 rows, this run has 6" in capsys.readouterr().out
+    assert prerequisites.restore_cached("smoke", "00_data", ["prior"], "tiny-cached",
+                                        sizes={"validation": 5, "test": 4})
+
+
+def test_the_run_cache_keeps_the_latest_runs_of_a_data_set_only(tmp_path):
+    import types
+
+    from mlstc.core import profiles
+
+    final = tmp_path / "final"
+    final.mkdir()
+    (final / "pruned__prior.json").write_text("{}")
+    keys = []
+    for seed in range(runcache.KEEP + 2):
+        run = types.SimpleNamespace(notebook="00_data", parameters={"seed": seed}, specs={"pruned": "pruned"},
+                                    profile=profiles.resolve("smoke"))
+        runcache.store(run, final)
+        keys.append(runcache.run_key("00_data", {"seed": seed}))
+    kept = sorted(p.name for p in runcache.entry("smoke", "00_data", "pruned", keys[0]).parent.iterdir())
+    assert kept == sorted(keys[-runcache.KEEP:])
+    assert runcache.restore("smoke", "00_data", "pruned", {"seed": runcache.KEEP + 1}, ["pruned__prior.json"],
+                            tmp_path / "restored")

@@ -51,9 +51,15 @@ def test_compare_tunes_each_strategy_on_validation_and_scores_test():
     assert out["global"][1]["micro_f1"] == expected
 
 
+def counts(y, probs, t):
+    """(true positives, false positives, false negatives) per label of ``probs >= t``."""
+    pred, y = probs >= t, y.astype(bool)
+    return (pred & y).sum(0), (pred & ~y).sum(0), (~pred & y).sum(0)
+
+
 def _brute_force_curves(y, probs, grid):
     """F1 per (threshold, label) by comparing every score with every threshold."""
-    return np.stack([metrics.f1_from_counts(*thresholds._counts(y, probs, t)) for t in grid])
+    return np.stack([metrics.f1_from_counts(*counts(y, probs, t)) for t in grid])
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -63,7 +69,7 @@ def test_binned_threshold_search_equals_the_threshold_loop(seed):
     probs = np.round(rng.random(y.shape), 2)  # scores equal to grid values: ties at the threshold count as >=
     grid = thresholds.DEFAULT_GRID if seed % 2 else np.array([0.5, 0.1, 0.9, 0.3, 0.05, 0.3])  # unsorted, repeated
     per_label = _brute_force_curves(y, probs, grid)
-    micro = np.array([metrics.f1_from_counts(*(c.sum() for c in thresholds._counts(y, probs, t))) for t in grid])
+    micro = np.array([metrics.f1_from_counts(*(c.sum() for c in counts(y, probs, t))) for t in grid])
     assert np.allclose(thresholds.global_curve(y, probs, grid), micro, atol=0, rtol=1e-15)
     assert thresholds.tune_global(y, probs, grid) == grid[int(np.argmax(micro))]
     best = grid[np.argmax(per_label, axis=0)]

@@ -161,3 +161,13 @@ def test_checkpoints_resolve_local_offline_and_hub_names(tmp_path, monkeypatch):
     checkpoints.download.cache_clear()
     assert checkpoints.resolve("bert-base-uncased") == str(tmp_path / "bert-base-uncased")
     checkpoints.download.cache_clear()
+
+
+def test_dtype_policy_applies_inside_and_is_restored_even_after_an_error():
+    import keras
+
+    with pytest.raises(RuntimeError), bert.dtype_policy("mixed_bfloat16"):
+        assert keras.layers.Dense(2).compute_dtype == "bfloat16"
+        raise RuntimeError("training failed")
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert keras.layers.Dense(2).compute_dtype == "float32"

@@ -22,6 +22,15 @@ def test_lightgbm_per_label_learns_and_falls_back_for_rare_labels():
     assert metrics.evaluate(y[250:, :2], out["test"][:, :2] >= 0.5)["micro_f1"] > 0.85
 
 
+def test_lightgbm_labels_side_by_side_give_the_models_of_one_at_a_time():
+    x, y = toy()
+    y[:, 2] = (x[:, 3].toarray().ravel() > 0.5)
+    alone, side_by_side = (boosting.fit(x[:200], y[:200], x[200:250], y[200:250], seed=0, jobs=jobs)
+                           for jobs in (1, 2))
+    assert alone.rounds == side_by_side.rounds
+    assert np.array_equal(alone.probabilities(x[250:]), side_by_side.probabilities(x[250:]))
+
+
 def test_classifier_chain_ensemble_is_seeded_and_uses_label_order():
     x, y = toy()
     a = linear.chain_ensemble(x[:200], y[:200], x[200:250], x[250:], orders=2, seed=1)
