@@ -136,12 +136,15 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=100, help="timed training steps per setting")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--json", type=Path, help="write the rows and the machine here")
+    parser.add_argument("--only", default="", help="time only the architectures whose name contains this")
     args = parser.parse_args(argv)
     if args.step == "prepare":
         return prepare(args.out)
     import jax
     import keras
 
+    for name in [n for n in ARCHITECTURES if args.only not in n]:
+        del ARCHITECTURES[name]
     rows = measure(args.pieces, args.steps, args.batch_size)
     machine = {"devices": [f"{d} ({d.device_kind})" for d in jax.devices()], "jax": jax.__version__,
                "keras": keras.__version__,
