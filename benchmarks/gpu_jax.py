@@ -1,12 +1,12 @@
 """Fine-tune throughput of MiniLM and bert-base on a GPU, with Keras 3 on JAX.
 
     python benchmarks/gpu_jax.py prepare [--out .gpu]   # here: Reuters word pieces, with mlstc
-    KERAS_BACKEND=jax python benchmarks/gpu_jax.py measure [--pieces .gpu/reuters_wordpieces.npz]
+    PYTHONPATH=. KERAS_BACKEND=jax python benchmarks/gpu_jax.py measure [--pieces .gpu/reuters_wordpieces.npz]
 
 Why a separate script: the book's models run on Keras 3's TensorFlow backend, and the
 GPU machines this project is sometimes lent have JAX but no TensorFlow, whose GPU wheel
 is far larger than what can be carried there. ``measure`` therefore needs only numpy,
-Keras and KerasHub (no TensorFlow, no ``mlstc``), and builds the same architecture as
+Keras, KerasHub and ``mlstc.text``'s NumPy batching (no TensorFlow), and builds the same architecture as
 :func:`mlstc.models.bert.classifier` (backbone, masked mean pooling, 90 logits) from the
 checkpoints' configurations with random weights: the cost of a training step does not
 depend on the weights' values, so these are speed figures, not accuracy figures.
@@ -17,7 +17,8 @@ that the timed batches have the real length distribution. ``measure`` times trai
 steps (AdamW, binary cross-entropy on logits) with every batch padded to 128, and
 bucketed by length to the widths 32/64/96/128 (each width compiled once before the clock
 starts), each in float32 and in mixed bfloat16, plus inference; it prints a table and
-writes JSON (``--json``).
+writes JSON (``--json``). The two committed runs (``results/gpu/``) drew their batches
+with an inline copy of the same pooling, since replaced by :mod:`mlstc.text.batching`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from mlstc.text import batching, wordpieces
 
 WIDTHS = (32, 64, 96, 128)
 ARCHITECTURES = {  # the configurations of the two checkpoints (config.json of each)
@@ -51,14 +54,9 @@ def prepare(out: Path) -> None:
     print(f"{len(lengths):,} documents, {lengths.sum():,} word pieces -> {out / 'reuters_wordpieces.npz'}")
 
 
-def _batches(lengths, batch_size, rng):
-    """Shuffled pools of 50 batches, sorted by length within each pool (as mlstc.text.batching)."""
-    order, out = rng.permutation(len(lengths)), []
-    for start in range(0, len(order), batch_size * 50):
-        part = order[start:start + batch_size * 50]
-        part = part[np.argsort(lengths[part], kind="stable")]
-        out += [part[i:i + batch_size] for i in range(0, len(part) - batch_size + 1, batch_size)]
-    return [out[i] for i in rng.permutation(len(out))]
+def _batches(lengths, batch_size: int, seed: int) -> list[np.ndarray]:
+    """Chapter 03's shuffled length-sorted batches, full ones only (one shape per width)."""
+    return [idx for idx in batching.batches(lengths, batch_size, shuffle=True, seed=seed) if len(idx) == batch_size]
 
 
 def measure(pieces: Path, steps: int, batch_size: int) -> list[dict]:
@@ -68,13 +66,8 @@ def measure(pieces: Path, steps: int, batch_size: int) -> list[dict]:
     saved = np.load(pieces)
     lengths, y = saved["lengths"], saved["y"].astype("float32")
     seqs = np.split(saved["flat"], np.cumsum(lengths)[:-1])
-    rng = np.random.default_rng(0)
-
     def inputs(idx, width):
-        ids = np.zeros((len(idx), width), dtype="int32")
-        for row, i in enumerate(idx):
-            ids[row, :min(lengths[i], width)] = seqs[i][:width]
-        return {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": ids != 0}
+        return wordpieces.inputs([seqs[i] for i in idx], width=width)
 
     rows = []
     for arch, config in ARCHITECTURES.items():
@@ -82,7 +75,7 @@ def measure(pieces: Path, steps: int, batch_size: int) -> list[dict]:
             keras.mixed_precision.set_global_policy(policy)
             keras.utils.set_random_seed(0)
             backbone = keras_hub.models.BertBackbone(vocabulary_size=30522, max_sequence_length=512, **config)
-            x = {k: keras.Input(shape=(None,), dtype="int32" if k != "padding_mask" else "bool", name=k)
+            x = {k: keras.Input(shape=(None,), dtype="int32", name=k)
                  for k in ("token_ids", "segment_ids", "padding_mask")}
             hidden = backbone(x)["sequence_output"]
             mask = keras.ops.cast(keras.ops.expand_dims(x["padding_mask"], -1), hidden.dtype)
@@ -92,9 +85,8 @@ def measure(pieces: Path, steps: int, batch_size: int) -> list[dict]:
             model.compile(keras.optimizers.AdamW(2e-5, clipnorm=1.0),
                           keras.losses.BinaryCrossentropy(from_logits=True))
             for name, bucketed in (("padded to 128, batch 32", False), ("bucketed to 32/64/96/128, batch 32", True)):
-                batches = _batches(lengths, batch_size, rng)
-                width_of = lambda idx: (next(w for w in WIDTHS if w >= min(lengths[idx].max(), 128))
-                                        if bucketed else 128)
+                batches = _batches(lengths, batch_size, seed=len(rows))
+                width_of = lambda idx: batching.bucket_width(lengths[idx].max(), WIDTHS) if bucketed else 128
                 first = {}
                 for idx in batches:
                     first.setdefault(width_of(idx), idx)
@@ -114,7 +106,7 @@ def measure(pieces: Path, steps: int, batch_size: int) -> list[dict]:
                              "word pieces/s": real / seconds, "docs/s": len(prepared) * batch_size / seconds,
                              "epoch s (Reuters train)": epoch_s, "compile s": compile_s, "steps": len(prepared)})
                 print(json.dumps(rows[-1]), flush=True)
-            test = [inputs(idx, width_of(idx)) for idx in _batches(lengths, 64, rng)[:steps]]
+            test = [inputs(idx, width_of(idx)) for idx in _batches(lengths, 64, seed=len(rows))[:steps]]
             for batch in {b["token_ids"].shape[1]: b for b in test}.values():
                 model.predict_on_batch(batch)  # compile every shape first (the 2026-11-27 run timed compilations)
             started = time.perf_counter()
