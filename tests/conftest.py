@@ -18,6 +18,18 @@ def data_dir() -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_dirs(tmp_path_factory):
+    """Module-scoped fixtures (set up before :func:`isolated_dirs`) write under a
+    temporary folder too, never into the user's cache or results."""
+    patch = pytest.MonkeyPatch()
+    base = tmp_path_factory.mktemp("session")
+    patch.setenv("MLSTC_CACHE_DIR", str(base / "cache"))
+    patch.setenv("MLSTC_RESULTS_DIR", str(base / "results"))
+    yield base
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path, monkeypatch):
     """Every test gets its own cache and results folders."""

@@ -150,7 +150,8 @@ def fit(model: keras.Model, train: Encoded, y_train, val: Encoded, y_val, *, epo
     with _unused_pooler_ignored():
         return training.fit(model, train_batches(train, y_train, batch_size, seed=seed),
                             training.steps(train.n_docs, batch_size), lambda m: predict_logits(m, val, fn=fn),
-                            y_val, epochs=epochs, patience=patience, seed=seed, verbose=verbose, **options)
+                            y_val, epochs=epochs, patience=patience, seed=seed, verbose=verbose,
+                            data=[train, np.asarray(y_train, dtype="float32"), val, batch_size], **options)
 
 
 def train_throughput(model: keras.Model, encoded: Encoded, y, *, batch_size: int, max_length: int,

@@ -10,7 +10,6 @@ runs is the one the caller made.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +43,8 @@ class Finetuned:
     cuts: np.ndarray  # one global threshold tuned on validation (chapter 03's rule)
     per_label_cuts: np.ndarray
     history: dict
-    train_seconds: float
+    train_seconds: float  # of the run that trained it (an earlier one when restored from the fit cache)
+    cached: bool = False
 
 
 def finetune(checkpoint: str, dataset, *, max_length: int, truncation: str, learning_rate: float, batch_size: int,
@@ -73,13 +73,12 @@ def finetune(checkpoint: str, dataset, *, max_length: int, truncation: str, lear
         total_steps = epochs * training.steps(len(parts["train"].texts), batch_size)
         bert.compile(model, learning_rate=learning_rate, total_steps=total_steps, warmup_fraction=warmup_fraction,
                      weight_decay=weight_decay, loss=loss_object)
-        started = time.perf_counter()
         history = bert.fit(model, encoded["train"], parts["train"].y, encoded["validation"], parts["validation"].y,
                            epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, scores=link)
-        seconds = time.perf_counter() - started
         fn = training.forward(model)
         link = link or training.sigmoid
         probs = {s: link(bert.predict_logits(model, encoded[s], predict_batch_size, fn=fn))
                  for s in ("validation", "test")}
         by_rule = thresholds.compare(parts["validation"].y, probs["validation"], parts["test"].y, probs["test"])
-        return Finetuned(model, probs, by_rule["global"][0], by_rule["per_label"][0], history.history, seconds)
+        return Finetuned(model, probs, by_rule["global"][0], by_rule["per_label"][0], history.history,
+                         history.train_seconds, history.cached)

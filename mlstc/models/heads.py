@@ -6,15 +6,19 @@ loss comparison of chapter 06 trains the same heads with every loss of
 :mod:`mlstc.models.losses` on cached frozen-MiniLM embeddings and on tf-idf features
 reduced by truncated SVD, through the one training loop of
 :mod:`mlstc.models.training` (validation micro-F1 with a tuned threshold, early
-stopping, best epoch restored).
+stopping, best epoch restored); a sweep that :mod:`mlstc.models.fitcache` has seen
+is restored instead of trained.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
 from mlstc.core import system
 from mlstc.evaluation import thresholds
+from mlstc.models import fitcache
 from mlstc.models import losses as loss_functions
 from mlstc.models import training
 
@@ -109,8 +113,19 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
     n = len(models)
     batches = training.array_batches(x_train, y_train, batch_size, seed=seed, in_graph=True).map(
         lambda x, y: (x, tuple([y] * n)))
+    k = None
+    if fitcache.enabled():
+        k = fitcache.key(joint, [np.asarray(x_train, dtype="float32"), y_train, x_val, y_val, batch_size],
+                         {"loop": "heads.train_many", "epochs": epochs, "patience": patience, "seed": seed})
+        record = fitcache.restore(joint, k)
+        if record is not None:
+            fitcache.reseed(k)
+            return [(model, loss_object, history)
+                    for model, loss_object, history in zip(models, objects, record["histories"])]
     callback = _PerHeadStopping(joint, models, objects, x_val, y_val, patience)
+    started = time.perf_counter()
     joint.fit(batches, steps_per_epoch=per_epoch, epochs=epochs, verbose=0, shuffle=False, callbacks=[callback])
+    seconds = time.perf_counter() - started
     out = []
     for i, (model, loss_object) in enumerate(zip(models, objects)):
         model.set_weights(callback.best_weights[i])
@@ -119,6 +134,9 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
         history = {"loss": [logs.get(key, np.nan) for logs in callback.losses[:stop]],
                    "val_micro_f1": callback.scores[i][:stop]}
         out.append((model, loss_object, history))
+    if k is not None:
+        fitcache.store(joint, k, {"histories": [history for _, _, history in out], "seconds": seconds})
+        fitcache.reseed(k)
     return out
 
 

@@ -11,7 +11,8 @@ on the target domain's text before fine-tuning. Here:
 - :func:`masked_lm` puts KerasHub's ``BertMaskedLM`` (its masked-LM head tied to the
   backbone's token embeddings) on the checkpoint's ``BertBackbone``;
 - :func:`pretrain` trains it with AdamW, warm-up and linear decay, for a number of
-  steps or a time budget, and records the training and held-out MLM loss;
+  steps or a time budget, and records the training and held-out MLM loss (the same
+  pretraining again is restored by :mod:`mlstc.models.fitcache`, not rerun);
 - :func:`save_checkpoint` writes the adapted backbone (KerasHub preset) with the
   checkpoint's tokenizer into one directory, which :mod:`mlstc.text.checkpoints`,
   :func:`mlstc.models.bert.classifier` and chapter 03's ``checkpoint`` parameter load
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from mlstc.core import system
-from mlstc.models import bert
+from mlstc.models import bert, fitcache
 from mlstc.text import batching, checkpoints, masking, wordpieces
 from mlstc.text.wordpieces import Encoded
 
@@ -119,6 +120,7 @@ class Pretrained:
     word_pieces: int
     curve: list[dict] = field(default_factory=list)  # {"step", "train_loss", "heldout_loss", "seconds"}
     planned: int = 0  # the learning-rate schedule's length (a budget may stop sooner)
+    cached: bool = False  # restored by mlstc.models.fitcache (steps, seconds and curve are the stored run's)
 
     @property
     def backbone(self):
@@ -179,6 +181,19 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
     heldout_batches = fixed_masked(heldout, tokenizer, rate=rate, max_predictions=max_predictions, seed=seed + 1)
 
     model = masked_lm(checkpoint)
+    pieces = int(sum(len(s) for s in train.ids))
+    k = None
+    if fitcache.enabled():  # the same pretraining again is restored, not rerun
+        settings = {"loop": "pretraining.pretrain", "max_length": max_length, "batch_size": batch_size,
+                    "learning_rate": learning_rate, "steps": steps, "budget_s": budget_s, "log_every": log_every,
+                    "rate": rate, "max_predictions": max_predictions, "warmup_fraction": warmup_fraction,
+                    "seed": seed}
+        k = fitcache.key(model, [train, heldout], settings)
+        record = fitcache.restore(model, k)
+        if record is not None:
+            fitcache.reseed(k)
+            return Pretrained(model, record["steps"], record["seconds"], len(train.ids), pieces, record["curve"],
+                              planned=record["planned"], cached=True)
     stream = masked_batches(train, tokenizer, batch_size, rate=rate, max_predictions=max_predictions, seed=seed)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     started = time.perf_counter()
@@ -208,10 +223,12 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
     with bert._unused_pooler_ignored():  # the [CLS] pooler gets no gradient from the masked-LM loss
         model.fit(stream, steps_per_epoch=log_every, epochs=chunks, verbose=0, shuffle=False,
                   callbacks=[_Budget(started, budget_s, log)])
-    done = curve[-1]["step"]
-    print(f"masked-LM pretraining: {done} of {steps} steps in {time.perf_counter() - started:.0f} s", flush=True)
-    pieces = int(sum(len(s) for s in train.ids))
-    return Pretrained(model, done, time.perf_counter() - started, len(train.ids), pieces, curve, planned=steps)
+    done, seconds = curve[-1]["step"], time.perf_counter() - started
+    print(f"masked-LM pretraining: {done} of {steps} steps in {seconds:.0f} s", flush=True)
+    if k is not None:
+        fitcache.store(model, k, {"steps": done, "planned": steps, "seconds": seconds, "curve": curve})
+        fitcache.reseed(k)
+    return Pretrained(model, done, seconds, len(train.ids), pieces, curve, planned=steps)
 
 
 def save_checkpoint(pretrained: Pretrained | keras.Model, tokenizer, directory, **provenance) -> Path:

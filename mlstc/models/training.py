@@ -5,6 +5,9 @@ the LSTM, BERT and the later chapters).
 (:func:`batch_stream`: batches of similar length, reshuffled every epoch with the
 seed), scores validation micro-F1 after every epoch (:class:`MicroF1`), stops early
 on it, restores the best weights and, given a path, keeps the best weights on disk.
+Given what the batches are made of (``data``), it trains only once per content:
+:mod:`mlstc.models.fitcache` restores the weights of an earlier run with the same
+model, data and settings, and says so.
 :func:`fit_texts` and :func:`predict_text_logits` are the raw-text flavour used by
 models that take strings (the LSTM); :mod:`mlstc.models.bert` feeds word pieces
 through the same two functions.
@@ -12,11 +15,13 @@ through the same two functions.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from mlstc.core import system
+from mlstc.models import fitcache
 from mlstc.models.callbacks import MicroF1
 from mlstc.text import batching
 
@@ -47,15 +52,33 @@ def batch_stream(make_batch: Callable[[np.ndarray], tuple], lengths: Sequence[in
 
 def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, predict_val: Callable, y_val, *,
         epochs: int, patience: int = 3, seed: int = 0, verbose: int = 0, callbacks: Sequence = (),
-        checkpoint: str | None = None, scores: Callable | None = None) -> keras.callbacks.History:
+        checkpoint: str | None = None, scores: Callable | None = None, data=None) -> keras.callbacks.History:
     """Train ``model`` (compiled, with logits out) for at most ``epochs``, stopping
     when validation micro-F1 (``predict_val(model)`` gives validation logits) has
     not improved for ``patience`` epochs; the best epoch's weights are restored and,
     with ``checkpoint`` (a ``.weights.h5`` path), also written to disk. ``scores``
     maps logits to scores in [0, 1] for that validation F1 (default: the sigmoid; a
-    softmax-trained model passes :func:`mlstc.models.losses.scores`)."""
+    softmax-trained model passes :func:`mlstc.models.losses.scores`).
+
+    ``data`` is everything ``batches`` and ``predict_val`` are made of (inputs, labels,
+    batch size); given it, and no extra ``callbacks``, a run that
+    :mod:`mlstc.models.fitcache` has seen is restored instead of trained. The history
+    carries ``train_seconds`` (the stored run's, on a hit) and ``cached``."""
     keras.utils.set_random_seed(seed)
     extra = list(callbacks)
+    k = None
+    if data is not None and not extra and fitcache.enabled():
+        settings = {"loop": "training.fit", "epochs": epochs, "patience": patience, "seed": seed,
+                    "steps_per_epoch": steps_per_epoch, "scores": getattr(scores, "__qualname__", repr(scores))}
+        k = fitcache.key(model, [data, y_val], settings)
+        record = fitcache.restore(model, k)
+        if record is not None:
+            if checkpoint:
+                model.save_weights(checkpoint)
+            history = keras.callbacks.History()
+            history.set_model(model)
+            history.history, history.epoch, history.params = record["history"], record["epoch"], record["params"]
+            return _finished(history, record["seconds"], k, cached=True)
     if checkpoint:
         extra.append(keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_micro_f1", mode="max",
                                                      save_best_only=True, save_weights_only=True))
@@ -63,8 +86,21 @@ def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, pred
                                                                      from_logits=False)
     stop = keras.callbacks.EarlyStopping(monitor="val_micro_f1", mode="max", patience=patience,
                                          restore_best_weights=True, verbose=0)
-    return model.fit(batches, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose, shuffle=False,
-                     callbacks=[f1, stop, *extra])
+    started = time.perf_counter()
+    history = model.fit(batches, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose, shuffle=False,
+                        callbacks=[f1, stop, *extra])
+    seconds = time.perf_counter() - started
+    if k is not None:
+        fitcache.store(model, k, {"history": history.history, "epoch": history.epoch, "params": history.params,
+                                  "seconds": seconds})
+    return _finished(history, seconds, k, cached=False)
+
+
+def _finished(history: keras.callbacks.History, seconds: float, k: str | None, *, cached: bool):
+    history.train_seconds, history.cached, history.cache_key = seconds, cached, k
+    if k is not None:
+        fitcache.reseed(k)
+    return history
 
 
 def steps(n_docs: int, batch_size: int) -> int:
@@ -96,9 +132,11 @@ def fit_arrays(model: keras.Model, x_train, y_train, x_val, y_val, *, epochs: in
         predict_val = lambda m: predict_arrays(fn, x_val, 4096)  # noqa: E731
     else:
         predict_val = lambda m: scorer.predict(x_val, batch_size=256, verbose=0)
+    data = [np.asarray(x_train, dtype="float32"), np.asarray(y_train, dtype="float32"), x_val, batch_size, in_graph,
+            fitcache.describe(predict_model) if predict_model is not None else None]
     return fit(model, array_batches(x_train, y_train, batch_size, seed=seed, in_graph=in_graph),
                steps(len(x_train), batch_size), predict_val, y_val,
-               epochs=epochs, patience=patience, seed=seed, **options)
+               epochs=epochs, patience=patience, seed=seed, data=data, **options)
 
 
 # --- models that read raw text ---------------------------------------------------
@@ -147,9 +185,11 @@ def fit_texts(model: keras.Model, train_texts, y_train, val_texts, y_val, *, epo
     """:func:`fit` for a model that takes raw strings; validation is scored with
     ``predict_model`` (default: the model itself), which shares its layers."""
     fn = forward(predict_model or model)
+    data = [[str(t) for t in train_texts], np.asarray(y_train, dtype="float32"), [str(t) for t in val_texts],
+            batch_size, fitcache.describe(predict_model) if predict_model is not None else None]
     return fit(model, text_batches(train_texts, y_train, batch_size, seed=seed), steps(len(train_texts), batch_size),
                lambda m: predict_text_logits(m, val_texts, fn=fn), y_val, epochs=epochs, patience=patience,
-               seed=seed, verbose=verbose, **options)
+               seed=seed, verbose=verbose, data=data, **options)
 
 
 def predict_proba(model: keras.Model, texts, batch_size: int = 128) -> np.ndarray:

@@ -110,3 +110,15 @@ def test_without_steps_the_schedule_is_sized_to_the_budget(monkeypatch):
     assert out.planned == 1 and out.steps == 1 and [c["step"] for c in out.curve] == [0, 1]
     with pytest.raises(ValueError, match="budget"):
         pretraining.pretrain("", TEXTS, max_length=32)
+
+
+def test_the_same_pretraining_again_is_restored_from_the_fit_cache(adapted, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLSTC_CACHE_DIR", str(tmp_path / "shared"))
+    options = dict(max_length=32, batch_size=8, learning_rate=3e-4, steps=4, log_every=2, heldout_fraction=0.25)
+    first = pretraining.pretrain("", TEXTS, **options)
+    again = pretraining.pretrain("", TEXTS, **options)
+    assert not first.cached and again.cached and "training skipped" in capsys.readouterr().out
+    assert json.dumps(again.curve, sort_keys=True) == json.dumps(first.curve, sort_keys=True)  # NaN included
+    assert again.steps == first.steps == 4
+    assert all(np.array_equal(a, b) for a, b in zip(first.model.get_weights(), again.model.get_weights()))
+    assert not pretraining.pretrain("", TEXTS, **options | {"seed": 1}).cached

@@ -1,0 +1,235 @@
+"""Trained weights kept by everything that determines them, so that no training runs
+twice (introduced in chapter 02; used by every neural model through
+:func:`mlstc.models.training.fit`).
+
+A training run is determined by
+
+- the model: its architecture (every layer's configuration, auto-numbered layer names
+  made canonical) and its weights *before* training, which carry the seed's
+  initialisation and any pretrained checkpoint;
+- how it is compiled: optimizer and learning-rate schedule, loss and its settings,
+  dtype policy (in each layer's configuration), ``jit_compile``;
+- the data it sees: training and validation inputs and labels, batch size;
+- the loop's settings: epochs, patience, seed, steps per epoch, the validation score;
+- the code of ``mlstc.models``, ``mlstc.text``, ``mlstc.evaluation`` and
+  ``mlstc.core``, and the versions of Keras, KerasHub, TensorFlow and NumPy.
+
+:func:`key` hashes all of them. :func:`restore` loads the weights a run with the same
+key left after training (the best epoch's, as the loop restores them) and its history,
+and says so; :func:`store` keeps them. Anything else (another seed, one more epoch, a
+changed line of a loss) is another key, so a stale entry is never read.
+
+Entries live in ``<cache>/fits/<key>/`` (see :func:`mlstc.core.paths.cache_dir`);
+the least recently used go first when the folder passes ``$MLSTC_FIT_CACHE_GB``
+(default 10 GiB). ``MLSTC_FIT_CACHE=0`` trains every time (the speed benchmarks do).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import shutil
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from mlstc.core import paths, storage, system
+
+system.import_tensorflow()
+import keras  # noqa: E402
+
+ENV = "MLSTC_FIT_CACHE"
+SIZE_ENV = "MLSTC_FIT_CACHE_GB"
+CODE = ("models", "text", "evaluation", "core")  # the subpackages whose code can change a training run
+VERSIONS = ("keras", "keras-hub", "tensorflow", "numpy")
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV, "1").strip().lower() not in ("0", "off", "false", "no")
+
+
+def folder() -> Path:
+    return paths.cache_dir() / "fits"
+
+
+@cache
+def code_hash() -> str:
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(f for sub in CODE for f in (root / sub).rglob("*.py"))
+    return storage.content_key(*(str(f.relative_to(root)) for f in files),
+                               texts=[f.read_text(encoding="utf-8") for f in files])
+
+
+def _update(digest, obj) -> None:
+    """Feed ``obj`` (arrays, texts, numbers, nested lists, dicts, dataclasses) to ``digest``."""
+    if isinstance(obj, np.ndarray) or hasattr(obj, "numpy") and not isinstance(obj, type):
+        arr = np.ascontiguousarray(np.asarray(obj))
+        if arr.dtype == object:
+            _update(digest, arr.tolist())
+            return
+        digest.update(f"a{arr.dtype.str}{arr.shape}".encode())
+        digest.update(arr.tobytes())
+    elif isinstance(obj, (list, tuple)):
+        if obj and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in obj):
+            _update(digest, np.asarray(obj, dtype=np.int64))
+            return
+        digest.update(f"l{len(obj)}(".encode())
+        for item in obj:
+            _update(digest, item)
+        digest.update(b")")
+    elif isinstance(obj, dict):
+        digest.update(f"d{len(obj)}(".encode())
+        for k in sorted(obj, key=str):
+            _update(digest, str(k))
+            _update(digest, obj[k])
+        digest.update(b")")
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        _update(digest, {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)})
+    elif isinstance(obj, str):
+        digest.update(b"s" + obj.encode("utf-8") + b"\0")
+    else:
+        digest.update(f"v{type(obj).__name__}:{obj!r}\0".encode())
+
+
+def _layers(model: keras.Model) -> list:
+    return list(model._flatten_layers(include_self=True, recursive=True))
+
+
+def _operations(model: keras.Model) -> list:
+    """Layers and the functional graphs' operations (``keras.ops`` calls have names too)."""
+    out = []
+    for layer in _layers(model):
+        out.append(layer)
+        out.extend(op for op in getattr(layer, "operations", []) if op not in out)
+    return out
+
+
+def _state(layer) -> list | None:
+    """What a layer holds outside its weights: a lookup layer's vocabulary."""
+    if hasattr(layer, "get_vocabulary"):
+        try:
+            return [str(v) for v in layer.get_vocabulary()]
+        except Exception:
+            return None
+    return None
+
+
+def _config(obj):
+    try:
+        return keras.saving.serialize_keras_object(obj)
+    except Exception:  # an object Keras cannot describe: its type is all the key can say
+        return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def _canonical(obj, names: dict):
+    """``obj`` without ``name`` entries and with every reference to a layer by name
+    replaced by the layer's position, so that the counters behind ``dense_7`` or
+    ``adam_2`` (how many the session built before) are not part of the key."""
+    if isinstance(obj, str):
+        return names.get(obj, obj)
+    if isinstance(obj, dict):  # names (of layers, optimizers, losses) are labels, and numbered per session
+        return {k: _canonical(v, names) for k, v in obj.items() if k != "name"}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v, names) for v in obj]
+    return obj
+
+
+def describe(model: keras.Model) -> dict:
+    """The model's architecture and compile settings, layer names made canonical."""
+    layers = _layers(model)
+    names = {}
+    for op in _operations(model):
+        names.setdefault(op.name, f"<layer {len(names)}>")
+    loss = getattr(model, "loss", None)
+    losses = loss if isinstance(loss, (list, tuple)) else [loss]
+    return _canonical({
+        "layers": [[type(layer).__module__ + "." + type(layer).__qualname__, _config(layer), _state(layer)]
+                   for layer in layers],
+        "optimizer": _config(model.optimizer) if getattr(model, "optimizer", None) is not None else None,
+        "loss": [_config(loss) for loss in losses],
+        "jit_compile": getattr(model, "jit_compile", None),
+        "steps_per_execution": getattr(model, "steps_per_execution", None),
+    }, names)
+
+
+def key(model: keras.Model, data, settings: dict) -> str:
+    """The hash of everything that determines a training run of ``model`` (compiled,
+    not yet trained) on ``data`` with ``settings`` (see the module docstring)."""
+    digest = hashlib.sha256()
+    _update(digest, storage.to_json([describe(model), settings, code_hash(), system.versions(VERSIONS)]))
+    for weights in model.get_weights():
+        _update(digest, weights)
+    _update(digest, data)
+    return digest.hexdigest()[:24]
+
+
+def _entry(k: str) -> Path:
+    return folder() / k
+
+
+def restore(model: keras.Model, k: str) -> dict | None:
+    """Load the weights stored under ``k`` into ``model``; the stored record
+    (``history``, ``seconds``, ``stored_at``…) with ``cached: True``, or ``None``
+    when there is no such entry."""
+    entry = _entry(k)
+    if not (entry / "weights.npz").is_file() or not (entry / "record.json").is_file():
+        return None
+    with np.load(entry / "weights.npz") as stored:
+        weights = [stored[f"w{i}"] for i in range(len(stored.files))]
+    if [w.shape for w in weights] != [tuple(w.shape) for w in model.weights]:
+        return None  # cannot happen for an equal key; never load what does not fit
+    model.set_weights(weights)
+    record = json.loads((entry / "record.json").read_text())
+    os.utime(entry)  # recently used: kept longest
+    minutes = record.get("seconds", float("nan")) / 60
+    print(f"fit cache: training skipped, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
+          f"that trained {minutes:.1f} min (key {k}; MLSTC_FIT_CACHE=0 trains again)")
+    return record | {"cached": True, "key": k}
+
+
+def store(model: keras.Model, k: str, record: dict) -> Path:
+    """Keep ``model``'s weights (after training) and ``record`` (JSON: history,
+    seconds…) under ``k``; then trim the cache to its size limit."""
+    entry = _entry(k)
+    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    np.savez(tmp / "weights.npz", **{f"w{i}": w for i, w in enumerate(model.get_weights())})
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    storage.atomic_write_json(tmp / "record.json", record | {"stored_at": stamp, "model": model.name})
+    shutil.rmtree(entry, ignore_errors=True)
+    tmp.rename(entry)
+    prune()
+    return entry
+
+
+def reseed(k: str) -> None:
+    """Seed every generator from the key once a run has trained or been restored, so
+    that what follows draws the same numbers either way."""
+    keras.utils.set_random_seed(int(k[:8], 16) % 2**31)
+
+
+def size_limit() -> int:
+    return int(float(os.environ.get(SIZE_ENV, "10")) * 2**30)
+
+
+def prune(limit: int | None = None) -> list[Path]:
+    """Remove the least recently used entries until the cache holds at most
+    ``limit`` bytes (default :func:`size_limit`); the removed entries."""
+    limit = size_limit() if limit is None else limit
+    if not folder().is_dir():
+        return []
+    entries = [p for p in folder().iterdir() if p.is_dir() and not p.name.startswith(".")]
+    sizes = {p: sum(f.stat().st_size for f in p.iterdir() if f.is_file()) for p in entries}
+    removed, total = [], sum(sizes.values())
+    for p in sorted(entries, key=lambda p: p.stat().st_mtime):
+        if total <= limit:
+            break
+        shutil.rmtree(p, ignore_errors=True)
+        total -= sizes[p]
+        removed.append(p)
+    return removed
