@@ -95,22 +95,36 @@ def execute(
     return final
 
 
+RESTORED = "fit cache: training skipped"  # what mlstc.models.fitcache prints for a restored training run
+
+
+def restored_trainings(notebook: dict) -> int:
+    """How many training runs an executed notebook restored from the fit cache."""
+    return sum("".join(o.get("text", "")).count(RESTORED) for c in notebook.get("cells", [])
+               for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
 def run_times(folder: Path | None = None):
-    """Per executed notebook in ``book/``: profile, start and minutes (papermill's metadata)."""
+    """Per executed notebook in ``book/``: profile, start, minutes (papermill's
+    metadata) and how many training runs it restored from the fit cache instead of
+    training (0: everything it trained, it trained in those minutes)."""
     import pandas as pd
 
+    columns = ["profile", "started", "minutes", "trainings restored"]
     rows = []
     for path in sorted((folder or paths.project_root() / "book").glob("[0-9][0-9]_*.ipynb")):
-        meta = json.loads(path.read_text())["metadata"].get("papermill", {})
         if path.stem.startswith("99"):
             continue
+        notebook = json.loads(path.read_text())
+        meta = notebook["metadata"].get("papermill", {})
         rows.append({"notebook": path.stem, "profile": meta.get("parameters", {}).get("profile", "?"),
                      "started": (meta.get("start_time") or "")[:19],
-                     "minutes": round((meta.get("duration") or 0) / 60, 1)})
+                     "minutes": round((meta.get("duration") or 0) / 60, 1),
+                     "trainings restored": restored_trainings(notebook)})
     if not rows:
-        return pd.DataFrame(columns=["notebook", "profile", "started", "minutes"])
+        return pd.DataFrame(columns=["notebook", *columns])
     frame = pd.DataFrame(rows).set_index("notebook")
-    frame.loc["all chapters"] = ["", "", round(frame["minutes"].sum(), 1)]
+    frame.loc["all chapters"] = ["", "", round(frame["minutes"].sum(), 1), int(frame["trainings restored"].sum())]
     return frame
 
 

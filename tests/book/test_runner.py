@@ -47,3 +47,20 @@ def test_a_cell_tagged_raises_exception_must_raise_and_does_not_fail_the_run(tmp
     quiet = notebook(tmp_path / "quiet.ipynb", "print('no error')", tags=["raises-exception"])
     with pytest.raises(RuntimeError, match="quiet.ipynb failed"):
         runner.execute(quiet, "smoke", output_dir=tmp_path / "book")
+
+
+def test_run_times_count_the_trainings_a_chapter_restored_from_the_fit_cache(tmp_path):
+    def executed(name, minutes, lines):
+        cell = {"cell_type": "code", "source": "", "metadata": {},
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": lines}]}
+        meta = {"papermill": {"parameters": {"profile": "cpu"}, "start_time": "2026-11-27T10:00:00",
+                              "duration": minutes * 60}}
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps({"cells": [cell], "metadata": meta}))
+
+    executed("02_lstm", 3.0, [f"{runner.RESTORED}, a\n", "epoch 1\n", f"{runner.RESTORED}, b\n"])
+    executed("03_bert", 37.5, ["trained\n"])
+    executed("99_environment", 0.1, [])
+    times = runner.run_times(tmp_path)
+    assert list(times.index) == ["02_lstm", "03_bert", "all chapters"]
+    assert list(times["trainings restored"]) == [2, 0, 2]
+    assert times.loc["all chapters", "minutes"] == 40.5
