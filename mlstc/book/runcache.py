@@ -56,10 +56,7 @@ def parameter_names(notebook: str) -> list[str]:
 
 @cache
 def package_hash() -> str:
-    root = Path(__file__).resolve().parents[1]
-    files = sorted(root.rglob("*.py"))
-    return storage.content_key(*(str(f.relative_to(root)) for f in files),
-                               texts=[f.read_text(encoding="utf-8") for f in files])
+    return storage.source_key(Path(__file__).resolve().parents[1])
 
 
 def run_key(notebook: str, parameters: dict) -> str:

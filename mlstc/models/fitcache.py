@@ -58,10 +58,7 @@ def folder() -> Path:
 
 @cache
 def code_hash() -> str:
-    root = Path(__file__).resolve().parents[1]
-    files = sorted(f for sub in CODE for f in (root / sub).rglob("*.py"))
-    return storage.content_key(*(str(f.relative_to(root)) for f in files),
-                               texts=[f.read_text(encoding="utf-8") for f in files])
+    return storage.source_key(Path(__file__).resolve().parents[1], CODE)
 
 
 def _update(digest, obj) -> None:
@@ -205,6 +202,27 @@ def store(model: keras.Model, k: str, record: dict) -> Path:
     tmp.rename(entry)
     prune()
     return entry
+
+
+def lookup(model: keras.Model, data, settings: dict) -> tuple[str | None, dict | None]:
+    """What a training loop calls before training: the key (``None`` when the cache
+    is switched off) and, on a hit, the stored record, ``model`` holding the stored
+    weights and the generators reseeded as after training (:func:`reseed`)."""
+    if not enabled():
+        return None, None
+    k = key(model, data, settings)
+    record = restore(model, k)
+    if record is not None:
+        reseed(k)
+    return k, record
+
+
+def keep(model: keras.Model, k: str | None, record: dict) -> None:
+    """What a training loop calls after training on a miss: store and reseed (nothing
+    when ``k`` is ``None``)."""
+    if k is not None:
+        store(model, k, record)
+        reseed(k)
 
 
 def reseed(k: str) -> None:

@@ -113,15 +113,10 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
     n = len(models)
     batches = training.array_batches(x_train, y_train, batch_size, seed=seed, in_graph=True).map(
         lambda x, y: (x, tuple([y] * n)))
-    k = None
-    if fitcache.enabled():
-        k = fitcache.key(joint, [np.asarray(x_train, dtype="float32"), y_train, x_val, y_val, batch_size],
-                         {"loop": "heads.train_many", "epochs": epochs, "patience": patience, "seed": seed})
-        record = fitcache.restore(joint, k)
-        if record is not None:
-            fitcache.reseed(k)
-            return [(model, loss_object, history)
-                    for model, loss_object, history in zip(models, objects, record["histories"])]
+    k, record = fitcache.lookup(joint, [np.asarray(x_train, dtype="float32"), y_train, x_val, y_val, batch_size],
+                                {"loop": "heads.train_many", "epochs": epochs, "patience": patience, "seed": seed})
+    if record is not None:
+        return list(zip(models, objects, record["histories"]))
     callback = _PerHeadStopping(joint, models, objects, x_val, y_val, patience)
     started = time.perf_counter()
     joint.fit(batches, steps_per_epoch=per_epoch, epochs=epochs, verbose=0, shuffle=False, callbacks=[callback])
@@ -134,9 +129,7 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
         history = {"loss": [logs.get(key, np.nan) for logs in callback.losses[:stop]],
                    "val_micro_f1": callback.scores[i][:stop]}
         out.append((model, loss_object, history))
-    if k is not None:
-        fitcache.store(joint, k, {"histories": [history for _, _, history in out], "seconds": seconds})
-        fitcache.reseed(k)
+    fitcache.keep(joint, k, {"histories": [history for _, _, history in out], "seconds": seconds})
     return out
 
 

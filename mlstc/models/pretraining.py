@@ -182,18 +182,13 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
 
     model = masked_lm(checkpoint)
     pieces = int(sum(len(s) for s in train.ids))
-    k = None
-    if fitcache.enabled():  # the same pretraining again is restored, not rerun
-        settings = {"loop": "pretraining.pretrain", "max_length": max_length, "batch_size": batch_size,
-                    "learning_rate": learning_rate, "steps": steps, "budget_s": budget_s, "log_every": log_every,
-                    "rate": rate, "max_predictions": max_predictions, "warmup_fraction": warmup_fraction,
-                    "seed": seed}
-        k = fitcache.key(model, [train, heldout], settings)
-        record = fitcache.restore(model, k)
-        if record is not None:
-            fitcache.reseed(k)
-            return Pretrained(model, record["steps"], record["seconds"], len(train.ids), pieces, record["curve"],
-                              planned=record["planned"], cached=True)
+    settings = {"loop": "pretraining.pretrain", "max_length": max_length, "batch_size": batch_size,
+                "learning_rate": learning_rate, "steps": steps, "budget_s": budget_s, "log_every": log_every,
+                "rate": rate, "max_predictions": max_predictions, "warmup_fraction": warmup_fraction, "seed": seed}
+    k, record = fitcache.lookup(model, [train, heldout], settings)  # the same pretraining again is restored
+    if record is not None:
+        return Pretrained(model, record["steps"], record["seconds"], len(train.ids), pieces, record["curve"],
+                          planned=record["planned"], cached=True)
     stream = masked_batches(train, tokenizer, batch_size, rate=rate, max_predictions=max_predictions, seed=seed)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     started = time.perf_counter()
@@ -225,9 +220,7 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
                   callbacks=[_Budget(started, budget_s, log)])
     done, seconds = curve[-1]["step"], time.perf_counter() - started
     print(f"masked-LM pretraining: {done} of {steps} steps in {seconds:.0f} s", flush=True)
-    if k is not None:
-        fitcache.store(model, k, {"steps": done, "planned": steps, "seconds": seconds, "curve": curve})
-        fitcache.reseed(k)
+    fitcache.keep(model, k, {"steps": done, "planned": steps, "seconds": seconds, "curve": curve})
     return Pretrained(model, done, seconds, len(train.ids), pieces, curve, planned=steps)
 
 

@@ -67,18 +67,18 @@ def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, pred
     keras.utils.set_random_seed(seed)
     extra = list(callbacks)
     k = None
-    if data is not None and not extra and fitcache.enabled():
+    if data is not None and not extra:
         settings = {"loop": "training.fit", "epochs": epochs, "patience": patience, "seed": seed,
                     "steps_per_epoch": steps_per_epoch, "scores": getattr(scores, "__qualname__", repr(scores))}
-        k = fitcache.key(model, [data, y_val], settings)
-        record = fitcache.restore(model, k)
+        k, record = fitcache.lookup(model, [data, y_val], settings)
         if record is not None:
             if checkpoint:
                 model.save_weights(checkpoint)
             history = keras.callbacks.History()
             history.set_model(model)
             history.history, history.epoch, history.params = record["history"], record["epoch"], record["params"]
-            return _finished(history, record["seconds"], k, cached=True)
+            history.train_seconds, history.cached, history.cache_key = record["seconds"], True, k
+            return history
     if checkpoint:
         extra.append(keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_micro_f1", mode="max",
                                                      save_best_only=True, save_weights_only=True))
@@ -90,16 +90,9 @@ def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, pred
     history = model.fit(batches, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose, shuffle=False,
                         callbacks=[f1, stop, *extra])
     seconds = time.perf_counter() - started
-    if k is not None:
-        fitcache.store(model, k, {"history": history.history, "epoch": history.epoch, "params": history.params,
-                                  "seconds": seconds})
-    return _finished(history, seconds, k, cached=False)
-
-
-def _finished(history: keras.callbacks.History, seconds: float, k: str | None, *, cached: bool):
-    history.train_seconds, history.cached, history.cache_key = seconds, cached, k
-    if k is not None:
-        fitcache.reseed(k)
+    fitcache.keep(model, k, {"history": history.history, "epoch": history.epoch, "params": history.params,
+                             "seconds": seconds})
+    history.train_seconds, history.cached, history.cache_key = seconds, False, k
     return history
 
 
