@@ -39,6 +39,8 @@ import numpy as np
 
 from mlstc.core import paths, storage, system
 
+RESTORED = "fit cache: training skipped"  # how a restored run begins its line (runner.run_times counts them)
+
 system.import_tensorflow()
 import keras  # noqa: E402
 
@@ -183,7 +185,7 @@ def restore(model: keras.Model, k: str) -> dict | None:
     record = json.loads((entry / "record.json").read_text())
     os.utime(entry)  # recently used: kept longest
     minutes = record.get("seconds", float("nan")) / 60
-    print(f"fit cache: training skipped, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
+    print(f"{RESTORED}, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
           f"that trained {minutes:.1f} min (key {k}; MLSTC_FIT_CACHE=0 trains again)")
     return record | {"cached": True, "key": k}
 

@@ -92,11 +92,13 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
     early-stopped on its own validation micro-F1 (tuned global threshold) with its own
     ``patience``, and gets its best epoch back; training ends when every head has
     stopped. What differs from separate runs is only the random draws of dropout.
-    Returns ``(model, loss, history)`` per loss, in order, as :func:`train` does."""
+    Returns ``(model, loss, history)`` per loss, in order, as :func:`train` does; each
+    history's ``train_seconds`` is the joint run's training time (the stored run's when
+    the fit cache restored it, see :mod:`mlstc.models.fitcache`)."""
     losses = list(losses)
     if not losses:
         raise ValueError("train_many needs at least one loss")
-    y_train = np.asarray(y_train, dtype="float32")
+    x_train, y_train = np.asarray(x_train, dtype="float32"), np.asarray(y_train, dtype="float32")
     y_val = np.asarray(y_val)
     x_val = np.asarray(x_val, dtype="float32")
     objects, models = [], []
@@ -113,10 +115,11 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
     n = len(models)
     batches = training.array_batches(x_train, y_train, batch_size, seed=seed, in_graph=True).map(
         lambda x, y: (x, tuple([y] * n)))
-    k, record = fitcache.lookup(joint, [np.asarray(x_train, dtype="float32"), y_train, x_val, y_val, batch_size],
+    k, record = fitcache.lookup(joint, [x_train, y_train, x_val, y_val, batch_size],
                                 {"loop": "heads.train_many", "epochs": epochs, "patience": patience, "seed": seed})
     if record is not None:
-        return list(zip(models, objects, record["histories"]))
+        return [(model, loss_object, history | {"train_seconds": record["seconds"]})
+                for model, loss_object, history in zip(models, objects, record["histories"])]
     callback = _PerHeadStopping(joint, models, objects, x_val, y_val, patience)
     started = time.perf_counter()
     joint.fit(batches, steps_per_epoch=per_epoch, epochs=epochs, verbose=0, shuffle=False, callbacks=[callback])
@@ -127,7 +130,7 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
         stop = callback.stopped_at[i] if callback.stopped_at[i] is not None else len(callback.losses)
         key = "loss" if n == 1 else f"{model.name}_loss"  # Keras logs each output's loss by its name
         history = {"loss": [logs.get(key, np.nan) for logs in callback.losses[:stop]],
-                   "val_micro_f1": callback.scores[i][:stop]}
+                   "val_micro_f1": callback.scores[i][:stop], "train_seconds": seconds}
         out.append((model, loss_object, history))
     fitcache.keep(joint, k, {"histories": [history for _, _, history in out], "seconds": seconds})
     return out

@@ -119,13 +119,14 @@ def fit_arrays(model: keras.Model, x_train, y_train, x_val, y_val, *, epochs: in
     ``predict_model`` (default: the model itself), which shares its layers. See
     :func:`array_batches` for ``in_graph``."""
     scorer = predict_model or model
+    x_train, y_train = np.asarray(x_train, dtype="float32"), np.asarray(y_train, dtype="float32")  # converted once
     x_val = np.asarray(x_val, dtype="float32")
     if in_graph:  # one compiled call per 4096 rows instead of Keras' predict loop
         fn = forward(scorer)
         predict_val = lambda m: predict_arrays(fn, x_val, 4096)  # noqa: E731
     else:
         predict_val = lambda m: scorer.predict(x_val, batch_size=256, verbose=0)
-    data = [np.asarray(x_train, dtype="float32"), np.asarray(y_train, dtype="float32"), x_val, batch_size, in_graph,
+    data = [x_train, y_train, x_val, batch_size, in_graph,
             fitcache.describe(predict_model) if predict_model is not None else None]
     return fit(model, array_batches(x_train, y_train, batch_size, seed=seed, in_graph=in_graph),
                steps(len(x_train), batch_size), predict_val, y_val,

@@ -1,6 +1,7 @@
 import json
 
 import nbformat
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -64,3 +65,32 @@ def test_run_times_count_the_trainings_a_chapter_restored_from_the_fit_cache(tmp
     assert list(times.index) == ["02_lstm", "03_bert", "all chapters"]
     assert list(times["trainings restored"]) == [2, 0, 2]
     assert times.loc["all chapters", "minutes"] == 40.5
+
+
+def test_run_log_keeps_a_chapters_cold_and_warm_runs_and_sums_the_book(tmp_path):
+    def executed(name, started, minutes, restored):
+        lines = [f"{runner.RESTORED}, m{i}\n" for i in range(restored)] + ["done\n"]
+        cell = {"cell_type": "code", "source": "", "metadata": {},
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": lines}]}
+        meta = {"papermill": {"parameters": {"profile": "cpu"}, "start_time": started, "duration": minutes * 60}}
+        path = tmp_path / started[:13] / f"{name}.ipynb"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps({"cells": [cell], "metadata": meta}))
+        return path
+
+    log = tmp_path / "run_log.jsonl"
+    runs = [executed("02_lstm", "2026-11-27T10:00:00", 41.5, 0), executed("02_lstm", "2026-11-27T11:00:00", 2.8, 20),
+            executed("06_losses", "2026-11-27T12:00:00", 66.9, 0),
+            executed("01_preprocessing", "2026-11-27T13:00:00", 30.0, 0),
+            executed("01_preprocessing", "2026-11-27T14:00:00", 20.0, 0)]
+    for path in runs + runs[:1]:  # a run logged twice is one entry
+        runner.log_run(path, log)
+    assert len(log.read_text().splitlines()) == 5
+    table = runner.cache_times(log)
+    assert table.loc["02_lstm", "cold fit cache (min)"] == 41.5 and table.loc["02_lstm", "warm fit cache (min)"] == 2.8
+    assert table.loc["02_lstm", "trainings restored"] == 20
+    assert table.loc["01_preprocessing", "cold fit cache (min)"] == 20.0  # the latest run of its kind
+    assert pd.isna(table.loc["06_losses", "warm fit cache (min)"])
+    # the book: 02 warm, 06 cold (no warm run logged), 01's latest
+    assert table.loc["book (warm where logged)", "warm fit cache (min)"] == 2.8 + 66.9 + 20.0
+    assert runner.cache_times(tmp_path / "none.jsonl").empty
