@@ -108,7 +108,8 @@ def restored_trainings(notebook: dict) -> int:
 def _run_entry(path: Path) -> dict:
     notebook = json.loads(Path(path).read_text())
     meta = notebook["metadata"].get("papermill", {})
-    return {"notebook": Path(path).stem, "profile": meta.get("parameters", {}).get("profile", "?"),
+    name = Path(meta.get("input_path") or path).stem  # the source's name, wherever the executed copy lies
+    return {"notebook": name, "profile": meta.get("parameters", {}).get("profile", "?"),
             "started": (meta.get("start_time") or "")[:19], "minutes": round((meta.get("duration") or 0) / 60, 1),
             "trainings restored": restored_trainings(notebook)}
 

@@ -72,8 +72,9 @@ def test_run_log_keeps_a_chapters_cold_and_warm_runs_and_sums_the_book(tmp_path)
         lines = [f"{runner.RESTORED}, m{i}\n" for i in range(restored)] + ["done\n"]
         cell = {"cell_type": "code", "source": "", "metadata": {},
                 "outputs": [{"output_type": "stream", "name": "stdout", "text": lines}]}
-        meta = {"papermill": {"parameters": {"profile": "cpu"}, "start_time": started, "duration": minutes * 60}}
-        path = tmp_path / started[:13] / f"{name}.ipynb"
+        meta = {"papermill": {"parameters": {"profile": "cpu"}, "start_time": started, "duration": minutes * 60,
+                              "input_path": f"/somewhere/notebooks/{name}.ipynb"}}
+        path = tmp_path / started[:13] / "copy.ipynb"  # named by its source, not by where the copy lies
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps({"cells": [cell], "metadata": meta}))
         return path
