@@ -25,9 +25,9 @@ from pathlib import Path
 
 from mlstc import results
 from mlstc.book import runcache
+from mlstc.book.runner import CHAIN_ENV
 from mlstc.core import paths
 
-CHAIN_ENV = "MLSTC_PREREQUISITE_CHAIN"
 
 
 def _present(folder: Path, dataset_key: str, model: str, sizes: dict | None = None) -> bool:

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from mlstc.core import paths, profiles
 
+CHAIN_ENV = "MLSTC_PREREQUISITE_CHAIN"  # the chapters a prerequisite run is made for (set by prerequisites.ensure)
+
 
 def notebooks() -> list[Path]:
     """The book's source notebooks, in chapter order."""
@@ -54,6 +56,7 @@ def execute(
 ) -> Path:
     """Run one notebook with papermill in a fresh kernel; return the executed copy."""
     prof = profiles.resolve(profile)
+    made_for = (environment or {}).get(CHAIN_ENV, "")  # set when an earlier chapter runs as a prerequisite
     root = paths.project_root()
     output_dir = output_dir or root / "book"
     failed_dir = root / "_build" / "failed" / prof.name  # per profile: a smoke check beside a cpu run
@@ -90,7 +93,7 @@ def execute(
                            f"{_results_note(notebook, prof)}")
     final = output_dir / notebook.name
     shutil.move(partial, final)
-    log_run(final)
+    log_run(final, made_for=made_for)
     print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: done in {time.perf_counter() - started:.0f} s -> {final}",
           flush=True)
     return final
@@ -114,18 +117,31 @@ def _run_entry(path: Path) -> dict:
             "trainings restored": restored_trainings(notebook)}
 
 
-def log_run(executed: Path, log: Path | None = None) -> dict:
+def log_run(executed: Path, log: Path | None = None, *, made_for: str = "") -> dict:
     """Add a successful run (an executed notebook) to its profile's run log,
     ``results/<profile>/run_log.jsonl``: notebook, start, minutes and trainings
     restored, plus the machine's cores. The book's copy keeps only a chapter's last
     run; the log keeps every run, so that a chapter's time with a cold and with a
     warm fit cache both stay on record (:func:`cache_times`). A run already logged
-    (same notebook and start) is not added twice."""
+    (same notebook and start) is not added twice.
+
+    A chapter run as another's prerequisite (``made_for``: the chain of chapters
+    it was run for, as :mod:`~mlstc.book.prerequisites` passes it) is logged with
+    ``prerequisite for``; it ran on the data sets that chapter needed, not the
+    book's. The chapter that waited for it gets those minutes as ``prerequisite
+    minutes`` (its own prerequisites', logged before it ends), so that its own time
+    is ``minutes`` less them."""
     entry = _run_entry(executed) | {"cpu_count": os.cpu_count()}
     log = log or paths.results_dir(entry["profile"]) / "run_log.jsonl"
-    lines = log.read_text().splitlines() if log.is_file() else []
-    if any((e["notebook"], e["started"]) == (entry["notebook"], entry["started"]) for e in map(json.loads, lines)):
+    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    if any((e["notebook"], e["started"]) == (entry["notebook"], entry["started"]) for e in entries):
         return entry
+    if made_for:
+        entry["prerequisite for"] = made_for
+    waited = sum(e["minutes"] for e in entries if e.get("prerequisite for", "").split(",")[-1] == entry["notebook"]
+                 and e["started"] >= entry["started"])
+    if waited:
+        entry["prerequisite minutes"] = round(waited, 1)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as f:
         f.write(json.dumps(entry) + "\n")
@@ -134,11 +150,14 @@ def log_run(executed: Path, log: Path | None = None) -> dict:
 
 def cache_times(log: Path):
     """Each chapter's latest logged run with a cold fit cache (nothing restored) and
-    with a warm one (some training restored), in minutes, and a last row with the
-    book's sum taking each chapter's warm run where one was logged, its cold run
-    otherwise (``warm runs`` says how many chapters had one). A chapter that trains
-    nothing through the fit cache (00, 01, 90) has only cold runs: its other caches
-    (spaCy, embeddings) were as the run found them."""
+    with a warm one (some training restored), in minutes of its own (less any
+    prerequisite chapters it waited for; runs made as another chapter's prerequisite
+    are left out, having run on fewer data sets), and a last row with the book's sum
+    taking each chapter's warm run where one was logged, its cold run otherwise (the
+    row's name says how many chapters had a warm run). A chapter that trains nothing
+    through the fit cache (00, 01, 90) has only cold runs: its other caches (spaCy,
+    embeddings) were as the run found them. A run that restored some trainings and
+    made others counts as warm; its minutes say how warm."""
     import pandas as pd
 
     columns = ["cold fit cache (min)", "cold run started", "warm fit cache (min)", "warm run started",
@@ -146,21 +165,24 @@ def cache_times(log: Path):
     entries = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
     latest = {}
     for e in sorted(entries, key=lambda e: e["started"]):
-        latest[(e["notebook"], e["trainings restored"] > 0)] = e
+        if "prerequisite for" not in e and not e["notebook"].startswith("99"):
+            latest[(e["notebook"], e["trainings restored"] > 0)] = e
+
+    def own(e):
+        return e and round(e["minutes"] - e.get("prerequisite minutes", 0), 1)
+
     rows = {}
     for name in sorted({n for n, _ in latest}):
-        if name.startswith("99"):
-            continue
         cold, warm = latest.get((name, False)), latest.get((name, True))
-        rows[name] = [cold and cold["minutes"], cold and cold["started"], warm and warm["minutes"],
-                      warm and warm["started"], warm["trainings restored"] if warm else 0]
+        rows[name] = [own(cold), cold and cold["started"], own(warm), warm and warm["started"],
+                      warm["trainings restored"] if warm else 0]
     if not rows:
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("notebook")
     best = frame["warm fit cache (min)"].fillna(frame["cold fit cache (min)"])
-    warm_runs = f"{frame['warm run started'].notna().sum()} warm runs"
-    frame.loc["book (warm where logged)"] = [round(frame["cold fit cache (min)"].sum(), 1), "", round(best.sum(), 1),
-                                              warm_runs, int(frame["trainings restored"].sum())]
+    label = f"book ({frame['warm run started'].notna().sum()} chapters warm, the rest cold)"
+    frame.loc[label] = [round(frame["cold fit cache (min)"].sum(), 1), None, round(best.sum(), 1), None,
+                        int(frame["trainings restored"].sum())]
     return frame
 
 

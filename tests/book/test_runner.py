@@ -93,5 +93,28 @@ def test_run_log_keeps_a_chapters_cold_and_warm_runs_and_sums_the_book(tmp_path)
     assert table.loc["01_preprocessing", "cold fit cache (min)"] == 20.0  # the latest run of its kind
     assert pd.isna(table.loc["06_losses", "warm fit cache (min)"])
     # the book: 02 warm, 06 cold (no warm run logged), 01's latest
-    assert table.loc["book (warm where logged)", "warm fit cache (min)"] == 2.8 + 66.9 + 20.0
+    assert table.loc["book (1 chapters warm, the rest cold)", "warm fit cache (min)"] == 2.8 + 66.9 + 20.0
     assert runner.cache_times(tmp_path / "none.jsonl").empty
+
+
+def test_run_log_counts_a_chapter_without_the_prerequisite_chapters_it_waited_for(tmp_path):
+    def executed(name, started, minutes):
+        meta = {"papermill": {"parameters": {"profile": "cpu"}, "start_time": started, "duration": minutes * 60,
+                              "input_path": f"notebooks/{name}.ipynb"}}
+        path = tmp_path / f"{name}.ipynb"
+        path.write_text(json.dumps({"cells": [], "metadata": meta}))
+        return path
+
+    log = tmp_path / "run_log.jsonl"
+    runner.log_run(executed("03_bert", "2026-11-27T09:00:00", 37.7), log)  # a book run, earlier
+    # 07 run alone on a fresh clone: it runs 03 for its two data sets, and 03 runs 01 first
+    runner.log_run(executed("01_preprocessing", "2026-11-27T10:00:30", 20.0), log,
+                   made_for="07_domain_adaptation,03_bert")
+    runner.log_run(executed("03_bert", "2026-11-27T10:00:20", 50.0), log, made_for="07_domain_adaptation")
+    entry = runner.log_run(executed("07_domain_adaptation", "2026-11-27T10:00:00", 110.0), log)
+    assert entry["prerequisite minutes"] == 50.0  # 03's run, which holds 01's
+    table = runner.cache_times(log)
+    assert table.loc["07_domain_adaptation", "cold fit cache (min)"] == 60.0
+    assert table.loc["03_bert", "cold fit cache (min)"] == 37.7  # the book run, not the one made for 07
+    assert "01_preprocessing" not in table.index
+
