@@ -265,9 +265,31 @@ def parse_value(text: str):
     return value if isinstance(value, (int, float, bool, str)) or value is None else text
 
 
+def stop_with_parent(interval_s: float = 2.0) -> threading.Thread:
+    """Stop this process's group (papermill and its kernel) as soon as the process
+    that started it is gone. Each run has its own process group, so that a timeout
+    stops its kernel too; a chapter run as another's prerequisite is started from
+    that chapter's kernel, and when that kernel is stopped (a timeout, Ctrl-C, a CI
+    runner's kill) nothing else would stop the prerequisite's group, which would go
+    on training unseen. A watch thread, since a process learns of its parent's end
+    only by its parent id changing; portable to any POSIX system."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    thread = threading.Thread(target=watch, name="stop-with-parent", daemon=True)
+    thread.start()
+    return thread
+
+
 def _main(argv: list[str]) -> int:
     """``python -m mlstc.book.runner IN OUT CWD PARAMETERS_JSON``: papermill's public
-    ``execute_notebook``, then :func:`check_errors` on what it wrote."""
+    ``execute_notebook``, then :func:`check_errors` on what it wrote. The run stops
+    with the process that started it (:func:`stop_with_parent`)."""
+    stop_with_parent()
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError

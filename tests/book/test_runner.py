@@ -1,4 +1,10 @@
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -118,3 +124,34 @@ def test_run_log_counts_a_chapter_without_the_prerequisite_chapters_it_waited_fo
     assert table.loc["03_bert", "cold fit cache (min)"] == 37.7  # the book run, not the one made for 07
     assert "01_preprocessing" not in table.index
 
+
+
+def test_a_run_stops_when_the_process_that_started_it_is_killed():
+    """A prerequisite run is started from a notebook's kernel; when that kernel is
+    killed, the run and everything in its process group stop too."""
+    run = ("import os, time; from mlstc.book import runner; runner.stop_with_parent(0.1); "
+           "child = os.fork()\nif child == 0: time.sleep(60)\nprint(os.getpid(), child, flush=True); time.sleep(60)")
+    starter = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', sys.argv[1]], "
+               "start_new_session=True); time.sleep(60)")
+    kernel = subprocess.Popen([sys.executable, "-c", starter, run], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(runner.__file__).parents[2])
+    pids = [int(p) for p in kernel.stdout.readline().split()]  # the run and a process of its group
+    assert all(_alive(p) for p in pids)
+    kernel.kill()
+    kernel.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [p for p in pids if _alive(p)]
+    if survivors:
+        os.killpg(pids[0], signal.SIGKILL)  # leave no process behind when the test fails
+    assert not survivors
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")  # Linux: a zombie (killed, not yet reaped) is gone too
+    return not stat.is_file() or stat.read_text().split(")")[-1].split()[0] != "Z"
