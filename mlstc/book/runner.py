@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from mlstc.core import paths, profiles
+from mlstc.core import paths, profiles, storage
 
 CHAIN_ENV = "MLSTC_PREREQUISITE_CHAIN"  # the chapters a prerequisite run is made for (set by prerequisites.ensure)
 
@@ -99,7 +99,7 @@ def execute(
     return final
 
 
-RESTORED = "fit cache: training skipped"  # = mlstc.models.fitcache.RESTORED (a test ties them; no Keras import here)
+RESTORED = storage.RESTORED  # the line a restored training prints (fitcache, linear)
 
 
 def restored_trainings(notebook: dict) -> int:

@@ -39,19 +39,18 @@ import numpy as np
 
 from mlstc.core import paths, storage, system
 
-RESTORED = "fit cache: training skipped"  # how a restored run begins its line (runner.run_times counts them)
+RESTORED = storage.RESTORED  # how a restored run begins its line (runner.run_times counts them)
 
 system.import_tensorflow()
 import keras  # noqa: E402
 
-ENV = "MLSTC_FIT_CACHE"
+ENV = storage.FIT_CACHE_ENV
 SIZE_ENV = "MLSTC_FIT_CACHE_GB"
 CODE = ("models", "text", "evaluation", "core")  # the subpackages whose code can change a training run
 VERSIONS = ("keras", "keras-hub", "tensorflow", "numpy")
 
 
-def enabled() -> bool:
-    return os.environ.get(ENV, "1").strip().lower() not in ("0", "off", "false", "no")
+enabled = storage.fit_cache_enabled
 
 
 def folder() -> Path:

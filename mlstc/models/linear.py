@@ -6,21 +6,38 @@ validation micro-F1 once one global threshold is tuned on validation, since that
 how the model will be used. Every model returns scores in [0, 1] (an SVM's margin through a
 sigmoid, so 0.5 is its own decision boundary), so the threshold strategies of
 :mod:`mlstc.thresholds` apply to all of them alike.
+
+A grid, once fitted, is kept like the neural models' trainings (see
+:mod:`mlstc.models.fitcache`): keyed by the model, grid and seed, the bytes of the
+training and validation matrices and labels, the code of this module and of
+``mlstc.evaluation`` (which picks the setting) and the scikit-learn and NumPy
+versions, so that a rerun restores the chosen estimator and its validation scores
+instead of fitting every setting again, and says so. The entries live beside the
+neural ones (``<cache>/fits/linear-<key>/``), within the same size limit;
+``MLSTC_FIT_CACHE=0`` fits every time.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import io
+import os
 import time
 import warnings
+from functools import cache
+from pathlib import Path
 
+import joblib
 import numpy as np
+import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
+from mlstc.core import paths, storage
 from mlstc.evaluation import metrics, thresholds
 
 GRIDS = {
@@ -72,11 +89,33 @@ class Fitted:
         return scores(self.estimator, X)
 
 
+@cache
+def _code_key() -> str:
+    here = Path(__file__).resolve()
+    return storage.content_key(storage.source_key(here.parents[1], ("evaluation",)), texts=[here.read_text("utf-8")])
+
+
+def cache_entry(model: str, grid, seed: int, X_train, y_train, X_val, y_val) -> Path:
+    """Where :func:`fit` keeps the grid fitted on these inputs (see the module docstring)."""
+    k = storage.content_key(model, list(grid), seed, sklearn.__version__, np.__version__, _code_key(),
+                            storage.arrays_key(X_train, np.asarray(y_train), X_val, np.asarray(y_val)), length=24)
+    return paths.cache_dir() / "fits" / f"linear-{k}"
+
+
 def fit(model: str, X_train, y_train, X_val, y_val, grid=None, seed: int = 0) -> Fitted:
-    """Fit for every setting in ``grid`` and keep the best on validation micro-F1."""
+    """Fit for every setting in ``grid`` and keep the best on validation micro-F1;
+    restored instead when the same grid was fitted on the same data before."""
+    grid = tuple(grid or GRIDS[model])
+    entry = cache_entry(model, grid, seed, X_train, y_train, X_val, y_val) if storage.fit_cache_enabled() else None
+    if entry is not None and (entry / "fitted.joblib").is_file():
+        fitted = joblib.load(entry / "fitted.joblib")
+        os.utime(entry)  # recently used: kept longest
+        print(f"{storage.RESTORED}, {model} grid of {len(grid)} settings restored ({describe(fitted.params)} chosen; "
+              f"fitting it took {fitted.fit_seconds / 60:.1f} min; key {entry.name}; MLSTC_FIT_CACHE=0 fits again)")
+        return fitted
     best, tried = None, {}
     started = time.perf_counter()
-    for params in grid or GRIDS[model]:
+    for params in grid:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
@@ -87,7 +126,15 @@ def fit(model: str, X_train, y_train, X_val, y_val, grid=None, seed: int = 0) ->
         tried[describe(params)] = f1
         if best is None or f1 > tried[describe(best[0])]:
             best = (params, estimator)
-    return Fitted(model, best[0], best[1], tried, time.perf_counter() - started)
+    fitted = Fitted(model, best[0], best[1], tried, time.perf_counter() - started)
+    if entry is not None:
+        buffer = io.BytesIO()
+        joblib.dump(fitted, buffer)
+        stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        storage.atomic_write_bytes(entry / "fitted.joblib", buffer.getvalue())
+        storage.atomic_write_json(entry / "record.json", {"model": model, "stored_at": stamp,
+                                                          "seconds": fitted.fit_seconds})
+    return fitted
 
 
 @dataclasses.dataclass
