@@ -29,7 +29,6 @@ from mlstc.book.runner import CHAIN_ENV
 from mlstc.core import paths
 
 
-
 def _present(folder: Path, dataset_key: str, model: str, sizes: dict | None = None) -> bool:
     json_path = folder / f"{results.stem(dataset_key, model)}.json"
     if not json_path.is_file():

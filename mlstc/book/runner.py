@@ -155,8 +155,8 @@ def cache_times(log: Path):
     are left out, having run on fewer data sets), and a last row with the book's sum
     taking each chapter's warm run where one was logged, its cold run otherwise (the
     row's name says how many chapters had a warm run). A chapter that trains nothing
-    through the fit cache (00, 01, 90) has only cold runs: its other caches (spaCy,
-    embeddings) were as the run found them. A run that restored some trainings and
+    (00, 90) has only cold runs; chapter 01's spaCy and embedding caches were as each
+    run found them. A run that restored some trainings and
     made others counts as warm; its minutes say how warm."""
     import pandas as pd
 

@@ -109,4 +109,3 @@ def arrays_key(*arrays, length: int = 16) -> str:
             part = np.ascontiguousarray(part)
             digest.update(f"{part.dtype.str}{part.shape}".encode() + part.tobytes())
     return digest.hexdigest()[:length]
-

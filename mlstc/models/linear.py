@@ -13,8 +13,8 @@ training and validation matrices and labels, the code of this module and of
 ``mlstc.evaluation`` (which picks the setting) and the scikit-learn and NumPy
 versions, so that a rerun restores the chosen estimator and its validation scores
 instead of fitting every setting again, and says so. The entries live beside the
-neural ones (``<cache>/fits/linear-<key>/``), within the same size limit;
-``MLSTC_FIT_CACHE=0`` fits every time.
+neural ones (``<cache>/fits/linear-<key>/``), and :func:`mlstc.models.fitcache.prune`
+trims them with those; ``MLSTC_FIT_CACHE=0`` fits every time.
 """
 
 from __future__ import annotations
