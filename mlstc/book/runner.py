@@ -156,8 +156,8 @@ def cache_times(log: Path):
     taking each chapter's warm run where one was logged, its cold run otherwise (the
     row's name says how many chapters had a warm run). A chapter that trains nothing
     (00, 90) has only cold runs; chapter 01's spaCy and embedding caches were as each
-    run found them. A run that restored some trainings and
-    made others counts as warm; its minutes say how warm."""
+    run found them. A run that restored some trainings and made others counts as
+    warm; its minutes say how warm."""
     import pandas as pd
 
     columns = ["cold fit cache (min)", "cold run started", "warm fit cache (min)", "warm run started",

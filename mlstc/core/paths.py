@@ -39,6 +39,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mlstc").expanduser()
 
 
+def fits_dir() -> Path:
+    """Kept trainings: the neural models' (:mod:`mlstc.models.fitcache`) and the linear grids'."""
+    return cache_dir() / "fits"
+
+
 def download_dir() -> Path:
     """Where data sets are downloaded to when no data folder was given."""
     return cache_dir().resolve() / "data"

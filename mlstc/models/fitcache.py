@@ -54,7 +54,7 @@ enabled = storage.fit_cache_enabled
 
 
 def folder() -> Path:
-    return paths.cache_dir() / "fits"
+    return paths.fits_dir()
 
 
 @cache

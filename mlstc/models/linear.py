@@ -20,7 +20,6 @@ trims them with those; ``MLSTC_FIT_CACHE=0`` fits every time.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import io
 import os
 import time
@@ -99,7 +98,7 @@ def cache_entry(model: str, grid, seed: int, X_train, y_train, X_val, y_val) -> 
     """Where :func:`fit` keeps the grid fitted on these inputs (see the module docstring)."""
     k = storage.content_key(model, list(grid), seed, sklearn.__version__, np.__version__, _code_key(),
                             storage.arrays_key(X_train, np.asarray(y_train), X_val, np.asarray(y_val)), length=24)
-    return paths.cache_dir() / "fits" / f"linear-{k}"
+    return paths.fits_dir() / f"linear-{k}"
 
 
 def fit(model: str, X_train, y_train, X_val, y_val, grid=None, seed: int = 0) -> Fitted:
@@ -130,10 +129,7 @@ def fit(model: str, X_train, y_train, X_val, y_val, grid=None, seed: int = 0) ->
     if entry is not None:
         buffer = io.BytesIO()
         joblib.dump(fitted, buffer)
-        stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         storage.atomic_write_bytes(entry / "fitted.joblib", buffer.getvalue())
-        storage.atomic_write_json(entry / "record.json", {"model": model, "stored_at": stamp,
-                                                          "seconds": fitted.fit_seconds})
     return fitted
 
 
