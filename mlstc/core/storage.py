@@ -89,7 +89,7 @@ def source_key(root: Path, folders: Iterable[str] = (".",)) -> str:
                        texts=[f.read_text(encoding="utf-8") for f in files])
 
 
-FIT_CACHE_ENV = "MLSTC_FIT_CACHE"  # 0 trains every time (mlstc.models.fitcache and the linear grids)
+FIT_CACHE_ENV = "MLSTC_FIT_CACHE"  # 0 trains every time (mlstc.models.fitcache)
 RESTORED = "fit cache: training skipped"  # how a restored training begins its line (the run log counts them)
 
 
@@ -97,15 +97,3 @@ def fit_cache_enabled() -> bool:
     """Whether trainings may be restored from the cache (``$MLSTC_FIT_CACHE``, on unless 0/off/false/no)."""
     return os.environ.get(FIT_CACHE_ENV, "1").strip().lower() not in ("0", "off", "false", "no")
 
-
-def arrays_key(*arrays, length: int = 16) -> str:
-    """A short hex key for NumPy arrays and SciPy sparse matrices: their types,
-    shapes, dtypes and bytes (a sparse matrix's data, indices and pointers)."""
-    digest = hashlib.sha256()
-    for a in arrays:
-        parts = [a.data, a.indices, a.indptr] if hasattr(a, "indptr") else [np.asarray(a)]
-        digest.update(f"{type(a).__name__}{getattr(a, 'shape', None)}".encode())
-        for part in parts:
-            part = np.ascontiguousarray(part)
-            digest.update(f"{part.dtype.str}{part.shape}".encode() + part.tobytes())
-    return digest.hexdigest()[:length]

@@ -19,6 +19,11 @@ key left after training (the best epoch's, as the loop restores them) and its hi
 and says so; :func:`store` keeps them. Anything else (another seed, one more epoch, a
 changed line of a loss) is another key, so a stale entry is never read.
 
+Models that are not Keras models (the linear grids, LightGBM, classifier chains)
+are kept whole by :func:`estimator`: pickled with joblib and keyed the same way, by
+their settings, the content of their data, the code they run and the versions of
+the libraries that fit them.
+
 Entries live in ``<cache>/fits/<key>/`` (see :func:`mlstc.core.paths.cache_dir`);
 the least recently used go first when the folder passes ``$MLSTC_FIT_CACHE_GB``
 (default 10 GiB). ``MLSTC_FIT_CACHE=0`` trains every time (the speed benchmarks do).
@@ -29,20 +34,34 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import io
 import json
 import os
 import shutil
+import time
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from mlstc.core import paths, storage, system
 
-RESTORED = storage.RESTORED  # how a restored run begins its line (runner.run_times counts them)
+if TYPE_CHECKING:
+    import keras
 
-system.import_tensorflow()
-import keras  # noqa: E402
+RESTORED = storage.RESTORED  # how a restored run begins its line (runner.run_times counts them)
+T = TypeVar("T")
+
+
+def _keras():
+    """Keras, imported on first use: :func:`estimator` serves scikit-learn models
+    without loading TensorFlow."""
+    system.import_tensorflow()
+    import keras
+
+    return keras
 
 ENV = storage.FIT_CACHE_ENV
 SIZE_ENV = "MLSTC_FIT_CACHE_GB"
@@ -63,8 +82,14 @@ def code_hash() -> str:
 
 
 def _update(digest, obj) -> None:
-    """Feed ``obj`` (arrays, texts, numbers, nested lists, dicts, dataclasses) to ``digest``."""
-    if isinstance(obj, np.ndarray) or hasattr(obj, "numpy") and not isinstance(obj, type):
+    """Feed ``obj`` (arrays, SciPy sparse matrices, texts, numbers, nested lists, dicts,
+    dataclasses) to ``digest``."""
+    if hasattr(obj, "indptr") and hasattr(obj, "indices"):  # a compressed sparse matrix: its parts
+        digest.update(f"sp{type(obj).__name__}{obj.shape}(".encode())
+        for part in (obj.data, obj.indices, obj.indptr):
+            _update(digest, np.asarray(part))
+        digest.update(b")")
+    elif isinstance(obj, np.ndarray) or hasattr(obj, "numpy") and not isinstance(obj, type):
         arr = np.ascontiguousarray(np.asarray(obj))
         if arr.dtype == object:
             _update(digest, arr.tolist())
@@ -118,7 +143,7 @@ def _state(layer) -> list | None:
 
 def _config(obj):
     try:
-        return keras.saving.serialize_keras_object(obj)
+        return _keras().saving.serialize_keras_object(obj)
     except Exception:  # an object Keras cannot describe: its type is all the key can say
         return f"{type(obj).__module__}.{type(obj).__qualname__}"
 
@@ -192,13 +217,25 @@ def restore(model: keras.Model, k: str) -> dict | None:
 def store(model: keras.Model, k: str, record: dict) -> Path:
     """Keep ``model``'s weights (after training) and ``record`` (JSON: history,
     seconds…) under ``k``; then trim the cache to its size limit."""
-    entry = _entry(k)
+
+    def write(tmp: Path) -> None:
+        np.savez(tmp / "weights.npz", **{f"w{i}": w for i, w in enumerate(model.get_weights())})
+        storage.atomic_write_json(tmp / "record.json", record | {"stored_at": _now(), "model": model.name})
+
+    return _publish(_entry(k), write)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _publish(entry: Path, write: Callable[[Path], None]) -> Path:
+    """Fill a temporary folder beside ``entry`` with ``write(folder)``, put it in
+    ``entry``'s place (a reader sees a whole entry or none), then trim the cache."""
     tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    np.savez(tmp / "weights.npz", **{f"w{i}": w for i, w in enumerate(model.get_weights())})
-    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    storage.atomic_write_json(tmp / "record.json", record | {"stored_at": stamp, "model": model.name})
+    write(tmp)
     shutil.rmtree(entry, ignore_errors=True)
     tmp.rename(entry)
     prune()
@@ -229,7 +266,7 @@ def keep(model: keras.Model, k: str | None, record: dict) -> None:
 def reseed(k: str) -> None:
     """Seed every generator from the key once a run has trained or been restored, so
     that what follows draws the same numbers either way."""
-    keras.utils.set_random_seed(int(k[:8], 16) % 2**31)
+    _keras().utils.set_random_seed(int(k[:8], 16) % 2**31)
 
 
 def size_limit() -> int:
@@ -252,3 +289,59 @@ def prune(limit: int | None = None) -> list[Path]:
         total -= sizes[p]
         removed.append(p)
     return removed
+
+
+def _code_key(code: Sequence[str]) -> str:
+    """A key for the source of ``code``: files and folders of the ``mlstc`` package,
+    relative to it (``"models/linear.py"``, ``"evaluation"``)."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted({f for c in code for f in ([root / c] if (root / c).is_file() else (root / c).rglob("*.py"))})
+    if not files:
+        raise ValueError(f"no source files in {list(code)} under {root}")
+    return storage.content_key(*(str(f.relative_to(root)) for f in files),
+                               texts=[f.read_text(encoding="utf-8") for f in files])
+
+
+def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, code: Sequence[str],
+              versions: Sequence[str] = ("scikit-learn", "numpy"), detail: Callable[[T], str] | None = None) -> T:
+    """``fit()``'s result, or the one a call with the same key stored before.
+
+    For models that are not Keras models (scikit-learn estimators, LightGBM, the
+    objects that hold them): the key hashes ``kind``, ``settings`` (JSON), ``data``
+    (arrays, sparse matrices, nested lists and dicts of them, by content), the source
+    of ``code`` (files and folders of the package, see :func:`_code_key`) and the
+    installed ``versions`` of those libraries. The result is pickled with joblib in
+    ``<cache>/fits/<kind>-<key>/`` beside the time ``fit()`` took; a restored one is
+    announced with that time and ``detail(result)``, if given.
+    """
+    if not enabled():
+        return fit()
+    digest = hashlib.sha256()
+    _update(digest, storage.to_json([kind, settings, _code_key(code), system.versions(versions)]))
+    _update(digest, data)
+    entry = folder() / f"{storage.slug(kind)}-{digest.hexdigest()[:24]}"
+    if (entry / "fitted.joblib").is_file() and (entry / "record.json").is_file():
+        import joblib
+
+        fitted = joblib.load(entry / "fitted.joblib")
+        record = json.loads((entry / "record.json").read_text())
+        os.utime(entry)  # recently used: kept longest
+        more = f"; {detail(fitted)}" if detail else ""
+        print(f"{RESTORED}, {kind} restored from a fit of {record.get('stored_at', '?')[:16]} that took "
+              f"{record.get('seconds', float('nan')) / 60:.1f} min{more} (key {entry.name}; "
+              f"MLSTC_FIT_CACHE=0 fits again)")
+        return fitted
+    started = time.perf_counter()
+    fitted = fit()
+    seconds = time.perf_counter() - started
+
+    def write(tmp: Path) -> None:
+        import joblib
+
+        buffer = io.BytesIO()
+        joblib.dump(fitted, buffer)
+        storage.atomic_write_bytes(tmp / "fitted.joblib", buffer.getvalue())
+        storage.atomic_write_json(tmp / "record.json", {"kind": kind, "seconds": seconds, "stored_at": _now()})
+
+    _publish(entry, write)
+    return fitted

@@ -7,37 +7,32 @@ how the model will be used. Every model returns scores in [0, 1] (an SVM's margi
 sigmoid, so 0.5 is its own decision boundary), so the threshold strategies of
 :mod:`mlstc.thresholds` apply to all of them alike.
 
-A grid, once fitted, is kept like the neural models' trainings (see
-:mod:`mlstc.models.fitcache`): keyed by the model, grid and seed, the bytes of the
-training and validation matrices and labels, the code of this module and of
-``mlstc.evaluation`` (which picks the setting) and the scikit-learn and NumPy
+A grid, once fitted, is kept like the neural models' trainings
+(:func:`mlstc.models.fitcache.estimator`): keyed by the model, grid and seed, the
+content of the training and validation matrices and labels, the code of this module
+and of ``mlstc.evaluation`` (which picks the setting) and the scikit-learn and NumPy
 versions, so that a rerun restores the chosen estimator and its validation scores
-instead of fitting every setting again, and says so. The entries live beside the
-neural ones (``<cache>/fits/linear-<key>/``), and :func:`mlstc.models.fitcache.prune`
-trims them with those; ``MLSTC_FIT_CACHE=0`` fits every time.
+instead of fitting every setting again, and says so. The classifier chains of
+:func:`fit_chains` are kept the same way. ``MLSTC_FIT_CACHE=0`` fits every time.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
-import os
 import time
 import warnings
-from functools import cache
-from pathlib import Path
 
-import joblib
 import numpy as np
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-from mlstc.core import paths, storage
 from mlstc.evaluation import metrics, thresholds
+from mlstc.models import fitcache
+
+CODE = ("models/linear.py", "evaluation")  # the code a fit runs (evaluation picks the grid's setting)
 
 GRIDS = {
     "svm": tuple({"C": c, "class_weight": w} for w in (None, "balanced") for c in (0.3, 1.0, 3.0, 10.0, 30.0)),
@@ -88,30 +83,17 @@ class Fitted:
         return scores(self.estimator, X)
 
 
-@cache
-def _code_key() -> str:
-    here = Path(__file__).resolve()
-    return storage.content_key(storage.source_key(here.parents[1], ("evaluation",)), texts=[here.read_text("utf-8")])
-
-
-def cache_entry(model: str, grid, seed: int, X_train, y_train, X_val, y_val) -> Path:
-    """Where :func:`fit` keeps the grid fitted on these inputs (see the module docstring)."""
-    k = storage.content_key(model, list(grid), seed, sklearn.__version__, np.__version__, _code_key(),
-                            storage.arrays_key(X_train, np.asarray(y_train), X_val, np.asarray(y_val)), length=24)
-    return paths.fits_dir() / f"linear-{k}"
-
-
 def fit(model: str, X_train, y_train, X_val, y_val, grid=None, seed: int = 0) -> Fitted:
     """Fit for every setting in ``grid`` and keep the best on validation micro-F1;
     restored instead when the same grid was fitted on the same data before."""
     grid = tuple(grid or GRIDS[model])
-    entry = cache_entry(model, grid, seed, X_train, y_train, X_val, y_val) if storage.fit_cache_enabled() else None
-    if entry is not None and (entry / "fitted.joblib").is_file():
-        fitted = joblib.load(entry / "fitted.joblib")
-        os.utime(entry)  # recently used: kept longest
-        print(f"{storage.RESTORED}, {model} grid of {len(grid)} settings restored ({describe(fitted.params)} chosen; "
-              f"fitting it took {fitted.fit_seconds / 60:.1f} min; key {entry.name}; MLSTC_FIT_CACHE=0 fits again)")
-        return fitted
+    return fitcache.estimator(f"linear-{model}", lambda: _fit_grid(model, X_train, y_train, X_val, y_val, grid, seed),
+                              settings={"grid": list(grid), "seed": seed},
+                              data=[X_train, np.asarray(y_train), X_val, np.asarray(y_val)], code=CODE,
+                              detail=lambda fitted: f"grid of {len(grid)}, {describe(fitted.params)} chosen")
+
+
+def _fit_grid(model: str, X_train, y_train, X_val, y_val, grid, seed: int) -> Fitted:
     best, tried = None, {}
     started = time.perf_counter()
     for params in grid:
@@ -125,12 +107,7 @@ def fit(model: str, X_train, y_train, X_val, y_val, grid=None, seed: int = 0) ->
         tried[describe(params)] = f1
         if best is None or f1 > tried[describe(best[0])]:
             best = (params, estimator)
-    fitted = Fitted(model, best[0], best[1], tried, time.perf_counter() - started)
-    if entry is not None:
-        buffer = io.BytesIO()
-        joblib.dump(fitted, buffer)
-        storage.atomic_write_bytes(entry / "fitted.joblib", buffer.getvalue())
-    return fitted
+    return Fitted(model, best[0], best[1], tried, time.perf_counter() - started)
 
 
 @dataclasses.dataclass
@@ -157,10 +134,11 @@ def run(name: str, model: str, matrices, y_train, y_val, *, strategy: str = "glo
 
 class ChainEnsemble:
     """Fitted classifier chains over the labels with both classes in training
-    (``keep``); the other labels score their training frequency. ``probabilities(X)``."""
+    (``keep``); the other labels score their training frequency. ``probabilities(X)``;
+    ``fit_seconds``, how long fitting took."""
 
-    def __init__(self, chains: list, keep: np.ndarray, prior: np.ndarray):
-        self.chains, self.keep, self.prior = chains, keep, prior
+    def __init__(self, chains: list, keep: np.ndarray, prior: np.ndarray, fit_seconds: float = float("nan")):
+        self.chains, self.keep, self.prior, self.fit_seconds = chains, keep, prior, fit_seconds
 
     def probabilities(self, x) -> np.ndarray:
         out = []
@@ -175,15 +153,24 @@ def fit_chains(x_train, y_train, *, orders: int = 3, C: float = 30.0, seed: int 
     """A classifier chain ensemble (Read, Pfahringer, Holmes & Frank 2011): ``orders``
     scikit-learn ``ClassifierChain`` models over logistic regression, each in a random
     label order (seeded), their probabilities averaged. A chain feeds each label's
-    prediction to the classifiers after it: the classic way to use label dependencies."""
+    prediction to the classifiers after it: the classic way to use label dependencies.
+    Restored when the same chains were fitted on the same data before
+    (:func:`mlstc.models.fitcache.estimator`); ``fit_seconds`` is the fit's time."""
+    y_train = np.asarray(y_train)
+    return fitcache.estimator("classifier-chains", lambda: _fit_chains(x_train, y_train, orders, C, seed),
+                              settings={"orders": orders, "C": C, "seed": seed}, data=[x_train, y_train],
+                              code=("models/linear.py",))
+
+
+def _fit_chains(x_train, y_train, orders: int, C: float, seed: int) -> ChainEnsemble:
     from sklearn.multioutput import ClassifierChain
 
-    y_train = np.asarray(y_train)
+    started = time.perf_counter()
     keep = (y_train.sum(0) > 0) & (y_train.sum(0) < len(y_train))  # a chain link needs both classes
     chains = [ClassifierChain(LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=seed + k),
                               order="random", random_state=seed + k).fit(x_train, y_train[:, keep])
               for k in range(orders)]
-    return ChainEnsemble(chains, keep, y_train.mean(0))
+    return ChainEnsemble(chains, keep, y_train.mean(0), time.perf_counter() - started)
 
 
 def chain_ensemble(x_train, y_train, x_val, x_test, *, orders: int = 3, C: float = 30.0, seed: int = 0

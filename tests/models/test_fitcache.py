@@ -146,6 +146,31 @@ def test_digest_of_word_pieces_follows_every_id():
     assert digest([1, 2]) != digest([1.0, 2.0])
 
 
+def test_digest_of_a_sparse_matrix_follows_its_content_not_its_object():
+    import hashlib
+
+    import scipy.sparse as sp
+
+    def digest(obj):
+        h = hashlib.sha256()
+        fitcache._update(h, obj)
+        return h.hexdigest()
+
+    m = sp.csr_matrix(np.array([[0, 1.0, 0], [2.0, 0, 3.0]]))
+    moved = m.copy()
+    moved.data[1] += 1
+    assert digest(m) == digest(m.copy())
+    assert digest(m) != digest(moved)
+    assert digest(m) != digest(m.toarray())  # dense and sparse are different inputs
+    assert digest(m) != digest(sp.csc_matrix(m))
+
+
+def test_estimator_cache_keys_by_code_and_refuses_an_empty_code_list():
+    with pytest.raises(ValueError, match="no source files"):
+        fitcache._code_key(["no/such/folder"])
+    assert fitcache._code_key(["models/linear.py"]) != fitcache._code_key(["models/boosting.py"])
+
+
 def test_prune_removes_least_recently_used(tmp_path):
     parts = data()
     for units in (4, 5, 6):
