@@ -54,7 +54,7 @@ def fit(x_train, y_train, x_val, y_val, *, seed: int = 0, early_stopping: int = 
     settings = DEFAULTS | {"random_state": seed} | dict(params or {})
     return fitcache.estimator("lightgbm", lambda: _fit(x_train, y_train, x_val, y_val, settings, early_stopping, jobs),
                               settings={"params": settings, "early_stopping": early_stopping},
-                              data=[x_train, y_train, x_val, y_val], code=("models/boosting.py",),
+                              data=[x_train, y_train, x_val, y_val], loop=[__name__],
                               versions=("lightgbm", "scikit-learn", "numpy"))
 
 

@@ -11,8 +11,10 @@ A training run is determined by
   dtype policy (in each layer's configuration), ``jit_compile``;
 - the data it sees: training and validation inputs and labels, batch size;
 - the loop's settings: epochs, patience, seed, steps per epoch, the validation score;
-- the code of ``mlstc.models``, ``mlstc.text``, ``mlstc.evaluation`` and
-  ``mlstc.core``, and the versions of Keras, KerasHub, TensorFlow and NumPy.
+- the code the training can run: the modules of the package that the training loop
+  and the model's layers and loss import, followed to the end
+  (:func:`mlstc.core.code.closure`; a change to, say, the ensembles does not retrain
+  a BiLSTM), and the versions of Keras, KerasHub, TensorFlow and NumPy.
 
 :func:`key` hashes all of them. :func:`restore` loads the weights a run with the same
 key left after training (the best epoch's, as the loop restores them) and its history,
@@ -40,13 +42,12 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from mlstc.core import paths, storage, system
+from mlstc.core import code, paths, storage, system
 
 if TYPE_CHECKING:
     import keras
@@ -65,8 +66,8 @@ def _keras():
 
 ENV = storage.FIT_CACHE_ENV
 SIZE_ENV = "MLSTC_FIT_CACHE_GB"
-CODE = ("models", "text", "evaluation", "core")  # the subpackages whose code can change a training run
 VERSIONS = ("keras", "keras-hub", "tensorflow", "numpy")
+FORMAT = 2  # how entries are keyed and stored; this module's own code is not in the keys, so a change here bumps it
 
 
 enabled = storage.fit_cache_enabled
@@ -76,9 +77,17 @@ def folder() -> Path:
     return paths.fits_dir()
 
 
-@cache
-def code_hash() -> str:
-    return storage.source_key(Path(__file__).resolve().parents[1], CODE)
+def code_key(modules) -> str:
+    """The key of the package code that ``modules`` can run (this module left out:
+    :data:`FORMAT` stands for it)."""
+    return code.key(modules, exempt=[__name__])
+
+
+def _modules(model: keras.Model) -> set[str]:
+    """The modules that define the model's layers and operations, and its loss."""
+    loss = getattr(model, "loss", None)
+    objects = [*_operations(model), *(loss if isinstance(loss, (list, tuple)) else [loss])]
+    return {type(obj).__module__ for obj in objects if obj is not None}
 
 
 def _update(digest, obj) -> None:
@@ -179,11 +188,14 @@ def describe(model: keras.Model) -> dict:
     }, names)
 
 
-def key(model: keras.Model, data, settings: dict) -> str:
+def key(model: keras.Model, data, settings: dict, loop: Sequence[str] = ()) -> str:
     """The hash of everything that determines a training run of ``model`` (compiled,
-    not yet trained) on ``data`` with ``settings`` (see the module docstring)."""
+    not yet trained) on ``data`` with ``settings`` by the code of the modules ``loop``
+    (see the module docstring)."""
     digest = hashlib.sha256()
-    _update(digest, storage.to_json([describe(model), settings, code_hash(), system.versions(VERSIONS)]))
+    modules = sorted(_modules(model) | set(loop))
+    _update(digest, storage.to_json([FORMAT, describe(model), settings, code_key(modules),
+                                     system.versions(VERSIONS)]))
     for weights in model.get_weights():
         _update(digest, weights)
     _update(digest, data)
@@ -242,13 +254,14 @@ def _publish(entry: Path, write: Callable[[Path], None]) -> Path:
     return entry
 
 
-def lookup(model: keras.Model, data, settings: dict) -> tuple[str | None, dict | None]:
-    """What a training loop calls before training: the key (``None`` when the cache
-    is switched off) and, on a hit, the stored record, ``model`` holding the stored
-    weights and the generators reseeded as after training (:func:`reseed`)."""
+def lookup(model: keras.Model, data, settings: dict, loop: Sequence[str]) -> tuple[str | None, dict | None]:
+    """What a training loop calls before training, ``loop`` naming its module (and
+    any other module it runs, such as its scoring function's): the key (``None`` when
+    the cache is switched off) and, on a hit, the stored record, ``model`` holding the
+    stored weights and the generators reseeded as after training (:func:`reseed`)."""
     if not enabled():
         return None, None
-    k = key(model, data, settings)
+    k = key(model, data, settings, loop)
     record = restore(model, k)
     if record is not None:
         reseed(k)
@@ -291,33 +304,22 @@ def prune(limit: int | None = None) -> list[Path]:
     return removed
 
 
-def _code_key(code: Sequence[str]) -> str:
-    """A key for the source of ``code``: files and folders of the ``mlstc`` package,
-    relative to it (``"models/linear.py"``, ``"evaluation"``)."""
-    root = Path(__file__).resolve().parents[1]
-    files = sorted({f for c in code for f in ([root / c] if (root / c).is_file() else (root / c).rglob("*.py"))})
-    if not files:
-        raise ValueError(f"no source files in {list(code)} under {root}")
-    return storage.content_key(*(str(f.relative_to(root)) for f in files),
-                               texts=[f.read_text(encoding="utf-8") for f in files])
-
-
-def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, code: Sequence[str],
+def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Sequence[str],
               versions: Sequence[str] = ("scikit-learn", "numpy"), detail: Callable[[T], str] | None = None) -> T:
     """``fit()``'s result, or the one a call with the same key stored before.
 
     For models that are not Keras models (scikit-learn estimators, LightGBM, the
     objects that hold them): the key hashes ``kind``, ``settings`` (JSON), ``data``
-    (arrays, sparse matrices, nested lists and dicts of them, by content), the source
-    of ``code`` (files and folders of the package, see :func:`_code_key`) and the
-    installed ``versions`` of those libraries. The result is pickled with joblib in
+    (arrays, sparse matrices, nested lists and dicts of them, by content), the code
+    the modules ``loop`` can run (:func:`code_key`: the module that fits, usually)
+    and the installed ``versions`` of those libraries. The result is pickled with joblib in
     ``<cache>/fits/<kind>-<key>/`` beside the time ``fit()`` took; a restored one is
     announced with that time and ``detail(result)``, if given.
     """
     if not enabled():
         return fit()
     digest = hashlib.sha256()
-    _update(digest, storage.to_json([kind, settings, _code_key(code), system.versions(versions)]))
+    _update(digest, storage.to_json([FORMAT, kind, settings, code_key(loop), system.versions(versions)]))
     _update(digest, data)
     entry = folder() / f"{storage.slug(kind)}-{digest.hexdigest()[:24]}"
     if (entry / "fitted.joblib").is_file() and (entry / "record.json").is_file():

@@ -116,7 +116,8 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
     batches = training.array_batches(x_train, y_train, batch_size, seed=seed, in_graph=True).map(
         lambda x, y: (x, tuple([y] * n)))
     k, record = fitcache.lookup(joint, [x_train, y_train, x_val, y_val, batch_size],
-                                {"loop": "heads.train_many", "epochs": epochs, "patience": patience, "seed": seed})
+                                {"loop": "heads.train_many", "epochs": epochs, "patience": patience, "seed": seed},
+                                loop=[__name__])
     if record is not None:
         return [(model, loss_object, history | {"train_seconds": record["seconds"]})
                 for model, loss_object, history in zip(models, objects, record["histories"])]

@@ -9,9 +9,8 @@ sigmoid, so 0.5 is its own decision boundary), so the threshold strategies of
 
 A grid, once fitted, is kept like the neural models' trainings
 (:func:`mlstc.models.fitcache.estimator`): keyed by the model, grid and seed, the
-content of the training and validation matrices and labels, the code of this module
-and of ``mlstc.evaluation`` (which picks the setting) and the scikit-learn and NumPy
-versions, so that a rerun restores the chosen estimator and its validation scores
+content of the training and validation matrices and labels, the code this module runs
+(``mlstc.evaluation`` picks the setting) and the scikit-learn and NumPy versions, so that a rerun restores the chosen estimator and its validation scores
 instead of fitting every setting again, and says so. The classifier chains of
 :func:`fit_chains` are kept the same way. ``MLSTC_FIT_CACHE=0`` fits every time.
 """
@@ -32,7 +31,6 @@ from sklearn.svm import LinearSVC
 from mlstc.evaluation import metrics, thresholds
 from mlstc.models import fitcache
 
-CODE = ("models/linear.py", "evaluation")  # the code a fit runs (evaluation picks the grid's setting)
 
 GRIDS = {
     "svm": tuple({"C": c, "class_weight": w} for w in (None, "balanced") for c in (0.3, 1.0, 3.0, 10.0, 30.0)),
@@ -89,7 +87,7 @@ def fit(model: str, X_train, y_train, X_val, y_val, grid=None, seed: int = 0) ->
     grid = tuple(grid or GRIDS[model])
     return fitcache.estimator(f"linear-{model}", lambda: _fit_grid(model, X_train, y_train, X_val, y_val, grid, seed),
                               settings={"grid": list(grid), "seed": seed},
-                              data=[X_train, np.asarray(y_train), X_val, np.asarray(y_val)], code=CODE,
+                              data=[X_train, np.asarray(y_train), X_val, np.asarray(y_val)], loop=[__name__],
                               detail=lambda fitted: f"grid of {len(grid)}, {describe(fitted.params)} chosen")
 
 
@@ -159,7 +157,7 @@ def fit_chains(x_train, y_train, *, orders: int = 3, C: float = 30.0, seed: int 
     y_train = np.asarray(y_train)
     return fitcache.estimator("classifier-chains", lambda: _fit_chains(x_train, y_train, orders, C, seed),
                               settings={"orders": orders, "C": C, "seed": seed}, data=[x_train, y_train],
-                              code=("models/linear.py",))
+                              loop=[__name__])
 
 
 def _fit_chains(x_train, y_train, orders: int, C: float, seed: int) -> ChainEnsemble:

@@ -185,7 +185,7 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
     settings = {"loop": "pretraining.pretrain", "max_length": max_length, "batch_size": batch_size,
                 "learning_rate": learning_rate, "steps": steps, "budget_s": budget_s, "log_every": log_every,
                 "rate": rate, "max_predictions": max_predictions, "warmup_fraction": warmup_fraction, "seed": seed}
-    k, record = fitcache.lookup(model, [train, heldout], settings)  # the same pretraining again is restored
+    k, record = fitcache.lookup(model, [train, heldout], settings, loop=[__name__])  # the same pretraining: restored
     if record is not None:
         return Pretrained(model, record["steps"], record["seconds"], len(train.ids), pieces, record["curve"],
                           planned=record["planned"], cached=True)

@@ -70,7 +70,8 @@ def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, pred
     if data is not None and not extra:
         settings = {"loop": "training.fit", "epochs": epochs, "patience": patience, "seed": seed,
                     "steps_per_epoch": steps_per_epoch, "scores": getattr(scores, "__qualname__", repr(scores))}
-        k, record = fitcache.lookup(model, [data, y_val], settings)
+        k, record = fitcache.lookup(model, [data, y_val], settings,
+                                    loop=[__name__, getattr(scores, "__module__", "")])
         if record is not None:
             if checkpoint:
                 model.save_weights(checkpoint)

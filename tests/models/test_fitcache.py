@@ -165,12 +165,6 @@ def test_digest_of_a_sparse_matrix_follows_its_content_not_its_object():
     assert digest(m) != digest(sp.csc_matrix(m))
 
 
-def test_estimator_cache_keys_by_code_and_refuses_an_empty_code_list():
-    with pytest.raises(ValueError, match="no source files"):
-        fitcache._code_key(["no/such/folder"])
-    assert fitcache._code_key(["models/linear.py"]) != fitcache._code_key(["models/boosting.py"])
-
-
 def test_prune_removes_least_recently_used(tmp_path):
     parts = data()
     for units in (4, 5, 6):
@@ -180,3 +174,25 @@ def test_prune_removes_least_recently_used(tmp_path):
     one = max(sum(f.stat().st_size for f in p.iterdir()) for p in fitcache.folder().iterdir())
     removed = fitcache.prune(limit=2 * one)
     assert removed[0] == oldest and len(entries()) <= 2
+
+
+def test_the_key_covers_the_code_of_the_models_own_layers_and_loss(monkeypatch):
+    """A changed line in a layer's or loss's module retrains; one elsewhere does not."""
+    from mlstc.models import layers, losses
+
+    inputs = keras.Input((4, 6))
+    m = keras.Model(inputs, keras.layers.Dense(3)(layers.AttentionPooling()(inputs)))
+    m.compile(optimizer="adam", loss=losses.ZLPR())
+    assert {"mlstc.models.layers", "mlstc.models.losses"} <= fitcache._modules(m)
+    parts = [np.zeros((2, 4, 6), "float32"), np.zeros((2, 3), "float32")]
+    before = fitcache.key(m, parts, {}, loop=["mlstc.models.training"])
+    keys = {}
+    real = fitcache.code.key
+    for changed in ("mlstc.models.layers", "mlstc.models.losses", "mlstc.models.boosting"):
+        def key(names, exempt=(), changed=changed):
+            modules = fitcache.code.closure(names, exempt)
+            return real(names, exempt) + ("!" if changed in modules else "")
+        monkeypatch.setattr(fitcache.code, "key", key)
+        keys[changed] = fitcache.key(m, parts, {}, loop=["mlstc.models.training"])
+    assert keys["mlstc.models.layers"] != before and keys["mlstc.models.losses"] != before
+    assert keys["mlstc.models.boosting"] == before
