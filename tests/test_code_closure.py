@@ -66,3 +66,48 @@ def test_the_fit_cache_keys_a_training_loop_by_its_closure_not_by_the_package():
     assert not {"mlstc.models.fitcache", "mlstc.models.boosting", "mlstc.models.ensembles",
                 "mlstc.book.setup"} & set(modules)
     assert fitcache.code_key(["mlstc.models.training"]) != fitcache.code_key(["mlstc.models.heads"])
+
+
+def _notebook(path: Path, *cells: str, parameters: str = "seed = 0") -> None:
+    import json
+
+    tagged = [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": parameters}]
+    path.write_text(json.dumps({"cells": tagged + [{"cell_type": "code", "metadata": {}, "source": c}
+                                                   for c in cells]}))
+
+
+@pytest.fixture
+def chapters(package, tmp_path, monkeypatch):
+    """Three chapters over the small package: 02_b reads 01_a's results; 03_c names
+    01_a only where it runs mlstc.book.members (and 02_b only in a docstring)."""
+    from mlstc.book import runcache
+
+    (package / "book").mkdir()
+    (package / "book" / "__init__.py").write_text("")
+    (package / "book" / "members.py").write_text('"""Not 02_b."""\nSAVED = {"01_a": ["m"]}\n')
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "01_a.ipynb", "from mlstc import a\n")
+    _notebook(folder / "02_b.ipynb", "%matplotlib inline\nimport mlstc.d\n", 'run.require("01_a", ["m"])')
+    _notebook(folder / "03_c.ipynb", "from mlstc.book import members\n")
+    monkeypatch.setattr(runcache, "source", lambda name: folder / f"{name}.ipynb")
+    return runcache, folder
+
+
+def test_a_chapters_run_key_covers_its_closure_and_the_chapters_it_reads(package, chapters):
+    runcache, folder = chapters
+    assert runcache.uses("01_a") == (["mlstc", "mlstc.a", "mlstc.b", "mlstc.sub", "mlstc.sub.c"], [])
+    assert runcache.uses("02_b") == (["mlstc", "mlstc.d"], ["01_a"])  # a magic line does not stop the parse
+    assert runcache.uses("03_c")[1] == ["01_a"]  # through members.SAVED, not the docstring's 02_b
+    keys = {n: runcache.code_key(n) for n in ("01_a", "02_b", "03_c")}
+    (package / "d.py").write_text("x = 3\n")  # run by 02_b only
+    assert {n: runcache.code_key(n) == keys[n] for n in keys} == {"01_a": True, "02_b": False, "03_c": True}
+    keys = {n: runcache.code_key(n) for n in keys}
+    (package / "sub" / "c.py").write_text("x = 5\n")  # run by 01_a, whose results the others read
+    assert all(runcache.code_key(n) != keys[n] for n in keys)
+    keys = {n: runcache.code_key(n) for n in keys}
+    _notebook(folder / "02_b.ipynb", "import mlstc.d\n", 'run.require("01_a", ["m", "n"])')
+    assert {n: runcache.code_key(n) == keys[n] for n in keys} == {"01_a": True, "02_b": False, "03_c": True}
+    _notebook(folder / "01_a.ipynb", "from mlstc import a\n", parameters="seed = 1")  # parameters are not code
+    assert runcache.code_key("01_a") == keys["01_a"]
+    assert runcache.run_key("01_a", {"seed": 0}) != runcache.run_key("01_a", {"seed": 1})

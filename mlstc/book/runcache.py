@@ -2,13 +2,18 @@
 (introduced in chapter 00; used by every chapter's prerequisites).
 
 When a chapter finishes, :func:`store` copies each data set's result files to
-``<cache>/runs/<profile>/<chapter>/<dataset key>/<run key>/``. The run key hashes the
-chapter's code cells, the ``mlstc`` package's source and the chapter's parameters
-(except ``profile``, ``datasets`` and ``data_dir``: the profile is in the path and
-each data set has its own entry, keyed by content for a user's file). A later chapter
-that needs those results (:mod:`mlstc.book.prerequisites`) restores them from here
-instead of training again; a changed line of code or parameter misses, and only the
-:data:`KEEP` most recent runs of a chapter and data set are kept. The trained
+``<cache>/runs/<profile>/<chapter>/<dataset key>/<run key>/``. The run key
+(:func:`run_key`) hashes the chapter's parameters (except ``profile``, ``datasets``
+and ``data_dir``: the profile is in the path and each data set has its own entry,
+keyed by content for a user's file) and its code (:func:`code_key`): its code cells,
+the package modules they can run (:func:`mlstc.core.code.closure` of the cells'
+imports) and, in turn, the code keys of the earlier chapters whose results it can
+read (those named in its cells or in those modules: the results flow from chapter to
+chapter, so a changed chapter 01 misses every later chapter that builds on it, while
+a fix to the ensembles misses neither chapter 02 nor 03). A later chapter that needs
+those results (:mod:`mlstc.book.prerequisites`) restores them from here instead of
+running the chapter again; a changed line of that code or a changed parameter misses,
+and only the :data:`KEEP` most recent runs of a chapter and data set are kept. The trained
 models a run saved for a data set (``models/<name>/``, written by
 :mod:`mlstc.models.saved` with ``dataset=<key>``) are kept with its results, so that
 chapter 05 can put an earlier chapter's model into a saved ensemble.
@@ -19,11 +24,12 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 from functools import cache
 from pathlib import Path
 
-from mlstc.core import paths, storage
+from mlstc.core import code, paths, storage
 
 NOT_IN_KEY = ("profile", "datasets", "data_dir")
 KEEP = 3  # runs kept per (profile, chapter, data set): each can hold a fine-tuned BERT (about 90 MB)
@@ -54,17 +60,58 @@ def parameter_names(notebook: str) -> list[str]:
     return list(default_parameters(notebook))
 
 
+CHAPTER = re.compile(r"\d\d_[a-z0-9_]+")  # how a chapter's name looks (``02_lstm``)
+
+
+def _code_cells(notebook: str) -> list[str]:
+    return ["".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "code"
+            and not {"parameters", "injected-parameters"} & set(c.get("metadata", {}).get("tags", []))]
+
+
+def _python(cell: str) -> str:
+    """A code cell without its IPython lines (``%magic``, ``!shell``), which ``ast`` cannot read."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.splitlines())
+
+
 @cache
-def package_hash() -> str:
-    return storage.source_key(Path(__file__).resolve().parents[1])
+def _names(source: str) -> frozenset[str]:
+    """The chapter names among the string constants of ``source``, docstrings left out."""
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)}
+    return frozenset(node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                     and isinstance(node.value, str) and CHAPTER.fullmatch(node.value) and id(node) not in docstrings)
+
+
+def uses(notebook: str) -> tuple[list[str], list[str]]:
+    """What a chapter's results can depend on besides its parameters: the package
+    modules its code cells can run (sorted), and the earlier chapters (a lower number)
+    whose results it can read, found as chapter names in its cells or in the modules
+    of :mod:`mlstc.book` it runs (the layer that reads earlier chapters' results:
+    ``run.require("01_preprocessing", ...)``, :data:`mlstc.book.members.SAVED`)."""
+    cells = [_python(c) for c in _code_cells(notebook)]
+    modules = code.closure(set().union(*(code.imports(c) for c in cells)))
+    readers = [code.module_file(m).read_text(encoding="utf-8") for m in modules if m.startswith("mlstc.book.")]
+    named = set().union(*(_names(t) for t in cells + readers))
+    folder = source(notebook).parent
+    return modules, sorted(n for n in named if n < notebook and (folder / f"{n}.ipynb").is_file())
+
+
+def code_key(notebook: str, _done: dict | None = None) -> str:
+    """A key of the code a chapter's results come from (see the module docstring)."""
+    done = {} if _done is None else _done
+    if notebook not in done:
+        modules, earlier = uses(notebook)
+        done[notebook] = storage.content_key(code.key(modules) if modules else "",
+                                             [code_key(n, done) for n in earlier], texts=_code_cells(notebook))
+    return done[notebook]
 
 
 def run_key(notebook: str, parameters: dict) -> str:
-    """What a chapter's results depend on: its code cells, the package, its parameters."""
-    code = ["".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "code"
-            and not {"parameters", "injected-parameters"} & set(c.get("metadata", {}).get("tags", []))]
+    """What a chapter's results depend on: its code (:func:`code_key`) and its parameters."""
     kept = {k: v for k, v in sorted(parameters.items()) if k not in NOT_IN_KEY}
-    return storage.content_key(package_hash(), kept, texts=code)
+    return storage.content_key(code_key(notebook), kept)
 
 
 def entry(profile: str, notebook: str, dataset_key: str, key: str) -> Path:

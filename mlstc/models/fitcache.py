@@ -318,13 +318,13 @@ def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Se
     """
     if not enabled():
         return fit()
+    import joblib
+
     digest = hashlib.sha256()
     _update(digest, storage.to_json([FORMAT, kind, settings, code_key(loop), system.versions(versions)]))
     _update(digest, data)
     entry = folder() / f"{storage.slug(kind)}-{digest.hexdigest()[:24]}"
     if (entry / "fitted.joblib").is_file() and (entry / "record.json").is_file():
-        import joblib
-
         fitted = joblib.load(entry / "fitted.joblib")
         record = json.loads((entry / "record.json").read_text())
         os.utime(entry)  # recently used: kept longest
@@ -338,8 +338,6 @@ def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Se
     seconds = time.perf_counter() - started
 
     def write(tmp: Path) -> None:
-        import joblib
-
         buffer = io.BytesIO()
         joblib.dump(fitted, buffer)
         storage.atomic_write_bytes(tmp / "fitted.joblib", buffer.getvalue())

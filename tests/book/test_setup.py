@@ -123,6 +123,16 @@ def test_the_run_key_changes_with_parameters_but_not_with_the_data_set_list():
     assert runcache.run_key("02_lstm", base | {"seed": 1}) != key
 
 
+def test_a_chapters_run_key_follows_the_chapters_it_reads_and_the_code_it_runs():
+    """The book's own graph: a fix to the ensembles leaves chapters 01-04 cached."""
+    assert runcache.uses("02_lstm")[1] == ["01_preprocessing"]
+    assert runcache.uses("05_ensembles")[1] == ["01_preprocessing", "02_lstm", "03_bert", "04_hierarchical"]
+    assert runcache.uses("07_domain_adaptation")[1] == ["03_bert"]
+    for chapter in ("01_preprocessing", "02_lstm", "03_bert", "04_hierarchical"):
+        assert not {"mlstc.models.ensembles", "mlstc.book.members"} & set(runcache.uses(chapter)[0]), chapter
+    assert "mlstc.models.ensembles" in runcache.uses("05_ensembles")[0]
+
+
 def test_each_run_stages_in_its_own_folder_and_ended_runs_folders_are_cleared():
     import os
     import subprocess
