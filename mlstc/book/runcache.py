@@ -24,7 +24,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import re
 import shutil
 from functools import cache
 from pathlib import Path
@@ -60,9 +59,6 @@ def parameter_names(notebook: str) -> list[str]:
     return list(default_parameters(notebook))
 
 
-CHAPTER = re.compile(r"\d\d_[a-z0-9_]+")  # how a chapter's name looks (``02_lstm``)
-
-
 def _code_cells(notebook: str) -> list[str]:
     return ["".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "code"
             and not {"parameters", "injected-parameters"} & set(c.get("metadata", {}).get("tags", []))]
@@ -74,14 +70,23 @@ def _python(cell: str) -> str:
 
 
 @cache
-def _names(source: str) -> frozenset[str]:
-    """The chapter names among the string constants of ``source``, docstrings left out."""
+def _strings(source: str) -> frozenset[str]:
+    """The string constants of ``source``, docstrings left out."""
     tree = ast.parse(source)
     docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                   if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
                   and node.body and isinstance(node.body[0], ast.Expr)}
     return frozenset(node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
-                     and isinstance(node.value, str) and CHAPTER.fullmatch(node.value) and id(node) not in docstrings)
+                     and isinstance(node.value, str) and id(node) not in docstrings)
+
+
+def _uses(notebook: str, cells: list[str]) -> tuple[list[str], list[str]]:
+    cells = [_python(c) for c in cells]
+    modules = code.closure(set().union(*(code.imports(c) for c in cells)))
+    readers = [code.module_file(m).read_text(encoding="utf-8") for m in modules if m.startswith("mlstc.book.")]
+    chapters = {p.stem for p in source(notebook).parent.glob("*.ipynb")}
+    named = chapters.intersection(set().union(*(_strings(t) for t in cells + readers)))
+    return modules, sorted(n for n in named if n < notebook)
 
 
 def uses(notebook: str) -> tuple[list[str], list[str]]:
@@ -90,21 +95,17 @@ def uses(notebook: str) -> tuple[list[str], list[str]]:
     whose results it can read, found as chapter names in its cells or in the modules
     of :mod:`mlstc.book` it runs (the layer that reads earlier chapters' results:
     ``run.require("01_preprocessing", ...)``, :data:`mlstc.book.members.SAVED`)."""
-    cells = [_python(c) for c in _code_cells(notebook)]
-    modules = code.closure(set().union(*(code.imports(c) for c in cells)))
-    readers = [code.module_file(m).read_text(encoding="utf-8") for m in modules if m.startswith("mlstc.book.")]
-    named = set().union(*(_names(t) for t in cells + readers))
-    folder = source(notebook).parent
-    return modules, sorted(n for n in named if n < notebook and (folder / f"{n}.ipynb").is_file())
+    return _uses(notebook, _code_cells(notebook))
 
 
 def code_key(notebook: str, _done: dict | None = None) -> str:
     """A key of the code a chapter's results come from (see the module docstring)."""
     done = {} if _done is None else _done
     if notebook not in done:
-        modules, earlier = uses(notebook)
+        cells = _code_cells(notebook)
+        modules, earlier = _uses(notebook, cells)
         done[notebook] = storage.content_key(code.key(modules) if modules else "",
-                                             [code_key(n, done) for n in earlier], texts=_code_cells(notebook))
+                                             [code_key(n, done) for n in earlier], texts=cells)
     return done[notebook]
 
 
