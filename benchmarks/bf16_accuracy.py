@@ -33,14 +33,14 @@ FLOAT32 = "float32"
 def run_once(profile, ds, record, precision: str, seed: int) -> dict:
     """Validation and test probabilities of one fine-tune, from chapter 03's saved run,
     the cache, or a new run."""
-    if precision == FLOAT32 and seed == record.get("seed", 0):
+    settings = finetune.settings_of(record)
+    if precision == settings.pop("precision") and seed == record.get("seed", 0):
         probs = results.load_probs(results.path(profile.name, "03_bert", ds.key, "bert-128"))
         keep = [record["label_names"].index(label) for label in ds.label_names]
         return {"probs": {s: probs[s][:, keep] for s in ("validation", "test")},
                 "train_seconds": record["metrics"].get("train seconds"), "source": "chapter 03"}
     folder = paths.cache_dir() / "bf16_accuracy"
     stem = f"{ds.key}-{profile.name}-{precision}-seed{seed}"
-    settings = finetune.settings_of(record)
     if (folder / f"{stem}.json").is_file():
         meta = json.loads((folder / f"{stem}.json").read_text())
         if meta["settings"] == settings:

@@ -16,11 +16,12 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from mlstc.core import system
-from mlstc.models import training
+from mlstc.models import fitcache, training
 from mlstc.models.layers import MaskedMeanPooling
 from mlstc.text import batching, checkpoints, wordpieces
 from mlstc.text.wordpieces import INPUTS, Encoded
@@ -61,12 +62,35 @@ def dtype_policy(name: str):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def use_mixed_precision() -> bool:
-    """``mixed_float16`` when TensorFlow sees a GPU (faster there), float32 on CPU
-    (where float16 is slower). Returns whether it was switched on."""
-    on = bool(system.gpus())
-    keras.mixed_precision.set_global_policy("mixed_float16" if on else "float32")
-    return on
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPU flags (Linux /proc/cpuinfo) for native bfloat16 arithmetic
+
+
+def _cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> set[str]:
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:  # not Linux: no flags known, so no bfloat16
+        return set()
+    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+
+
+def fastest_precision(gpus: bool | None = None, cpu_flags: set[str] | None = None) -> str:
+    """The Keras dtype policy that trains fastest here at equal accuracy:
+    ``mixed_float16`` on a GPU; ``mixed_bfloat16`` on a CPU that computes bfloat16
+    natively (AVX512-BF16 or AMX: 1.5x on chapter 03's Reuters fine-tune on 2 cores,
+    accuracy within the seed spread, ``benchmarks/bf16_accuracy.py``); ``float32``
+    elsewhere, where bfloat16 would be emulated and slower."""
+    if gpus if gpus is not None else bool(system.gpus()):
+        return "mixed_float16"
+    flags = _cpu_flags() if cpu_flags is None else cpu_flags
+    return "mixed_bfloat16" if flags & set(BF16_FLAGS) else "float32"
+
+
+def use_precision(name: str = "auto") -> str:
+    """Set the global Keras dtype policy to ``name`` (``"auto"``: :func:`fastest_precision`)
+    for every model built afterwards; the policy's name."""
+    name = fastest_precision() if name in ("", "auto") else name
+    keras.mixed_precision.set_global_policy(name)
+    return name
 
 
 def classifier(checkpoint: str, num_labels: int, *, dropout: float = 0.1, prior=None) -> keras.Model:
@@ -147,11 +171,13 @@ def fit(model: keras.Model, train: Encoded, y_train, val: Encoded, y_val, *, epo
     """:func:`mlstc.models.training.fit` on bucketed word-piece batches. Compile
     first (:func:`compile`) with ``total_steps = epochs * ceil(len(train) / batch_size)``."""
     fn = training.forward(model)
+    # the batches and validation scores are made by this module's code: in the fit cache's key with the data
+    made_by = fitcache.code_key([__name__])
     with _unused_pooler_ignored():
         return training.fit(model, train_batches(train, y_train, batch_size, seed=seed),
                             training.steps(train.n_docs, batch_size), lambda m: predict_logits(m, val, fn=fn),
                             y_val, epochs=epochs, patience=patience, seed=seed, verbose=verbose,
-                            data=[train, np.asarray(y_train, dtype="float32"), val, batch_size], **options)
+                            data=[train, np.asarray(y_train, dtype="float32"), val, batch_size, made_by], **options)
 
 
 def train_throughput(model: keras.Model, encoded: Encoded, y, *, batch_size: int, max_length: int,

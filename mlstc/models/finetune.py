@@ -23,12 +23,15 @@ from mlstc.text import checkpoints, wordpieces
 system.import_tensorflow()
 import keras  # noqa: E402
 
-SETTINGS = ("max_length", "truncation", "learning_rate", "batch_size", "epochs")
+SETTINGS = ("max_length", "truncation", "learning_rate", "batch_size", "epochs", "precision")
+DEFAULTS = {"precision": "float32"}  # what chapter 03 trained in before it recorded it
 
 
 def settings_of(record: dict) -> dict:
-    """The fine-tune settings of a saved chapter-03 result (``results.load(...)``)."""
-    extra = record.get("extra", {})
+    """The fine-tune settings of a saved chapter-03 result (``results.load(...)``),
+    its Keras dtype policy (``precision``) included, so that a chapter that repeats
+    the fine-tune computes in the same arithmetic."""
+    extra = DEFAULTS | record.get("extra", {})
     missing = [k for k in SETTINGS if k not in extra]
     if missing:
         raise KeyError(f"the saved run of {record.get('model')} on {record.get('dataset')} lacks {', '.join(missing)}; "

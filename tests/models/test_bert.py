@@ -171,3 +171,25 @@ def test_dtype_policy_applies_inside_and_is_restored_even_after_an_error():
         raise RuntimeError("training failed")
     assert keras.mixed_precision.global_policy().name == "float32"
     assert keras.layers.Dense(2).compute_dtype == "float32"
+
+
+def test_the_fastest_precision_is_bfloat16_only_where_the_cpu_computes_it_natively():
+    import keras
+
+    assert bert.fastest_precision(gpus=True, cpu_flags=set()) == "mixed_float16"
+    assert bert.fastest_precision(gpus=False, cpu_flags={"avx2", "avx512f"}) == "float32"  # emulated: slower
+    assert bert.fastest_precision(gpus=False, cpu_flags={"avx512f", "avx512_bf16"}) == "mixed_bfloat16"
+    assert bert.fastest_precision(gpus=False, cpu_flags={"amx_bf16"}) == "mixed_bfloat16"
+    try:
+        assert bert.use_precision("mixed_bfloat16") == "mixed_bfloat16"
+        assert keras.layers.Dense(2).compute_dtype == "bfloat16"
+        assert bert.use_precision("auto") == bert.fastest_precision()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx512_bf16 amx_tile\n\nprocessor\t: 1\nflags\t: fpu\n")
+    assert bert._cpu_flags(str(info)) == {"fpu", "avx512_bf16", "amx_tile"}
+    assert bert._cpu_flags(str(tmp_path / "absent")) == set()

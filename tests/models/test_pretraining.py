@@ -88,6 +88,8 @@ def test_finetune_reads_chapter_03_settings_and_trains_from_any_checkpoint(adapt
         finetune.settings_of({"model": "bert-128", "dataset": "reuters", "extra": {"max_length": 128}})
     settings = finetune.settings_of({"extra": {"max_length": 32, "truncation": "head", "learning_rate": 1e-4,
                                                "batch_size": 8, "epochs": 1, "history": {}}})
+    assert settings["precision"] == "float32"  # a run saved before chapter 03 recorded its precision
+    assert finetune.settings_of({"extra": settings | {"precision": "mixed_bfloat16"}})["precision"] == "mixed_bfloat16"
     directory = pretraining.save_checkpoint(adapted, checkpoints.tokenizer(""), tmp_path / "dapt")
     ds = data.load(str(synthetic.write_headlines(tmp_path / "own" / "news.csv", rows=60, seed=0)))
     out = finetune.finetune(str(directory), ds, **settings, seed=0)
