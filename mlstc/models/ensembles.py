@@ -3,8 +3,12 @@
 Every combiner takes ``members`` = ``{name: {"validation": P_val, "test": P_test}}``
 (probability matrices of the same shape per split) and the validation labels, is fitted
 on validation only, and returns ``{"validation": ..., "test": ...}``. Where a combiner
-learns from validation (stacking), its validation output is *out of fold* (k-fold over
-validation documents), so that thresholds tuned on it are not tuned on fitted data.
+learns from validation labels (the weighted mean, stacking, ensemble selection), its
+validation output is *out of fold* (k-fold over validation documents: each fold scored by
+the combiner fitted on the others), and its test output comes from the fit on all of
+validation. Thresholds tuned on validation are then not tuned on fitted data, and the
+combiners can be compared on validation fairly: in-sample, a combiner that chose its
+weights on the very documents it is scored on looks better than it is.
 
 - :func:`calibrate`: Platt scaling (Platt 1999) of one member's scores, one sigmoid
   shared by all labels, out of fold on validation; used for SVM decision values before
@@ -194,13 +198,13 @@ def fit(name: str, members, y_val, label_prior, *, seed: int = 0, rounds: int = 
     if name == "rank-mean":
         return _rank_mean(members)
     if name == "weighted-mean":
-        return _weighted_mean(members, y_val)
+        return _weighted_mean(members, y_val, seed=seed)
     if name == "stacking-logreg":
         return _stack_logreg(members, y_val, seed=seed)
     if name == "stacking-lightgbm":
         return _stack_lightgbm(members, y_val, label_prior, seed=seed)
     if name == "ensemble-selection":
-        return _ensemble_selection(members, y_val, rounds=rounds)
+        return _ensemble_selection(members, y_val, rounds=rounds, seed=seed)
     raise ValueError(f"unknown combiner {name!r}; known: {', '.join(NAMES)}")
 
 
@@ -226,13 +230,40 @@ def _rank_mean(members) -> Fitted:
     return Fitted(combiner._both(members), combiner)
 
 
-def weighted_mean(members, y_val) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Weights (non-negative, summing to one) minimising validation binary log-loss."""
-    out = _weighted_mean(members, y_val)
+def weighted_mean(members, y_val, *, folds: int = 5, seed: int = 0
+                  ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Weights (non-negative, summing to one) minimising validation binary log-loss;
+    validation probabilities out of fold."""
+    out = _weighted_mean(members, y_val, folds=folds, seed=seed)
     return out.probs, out.weights
 
 
-def _weighted_mean(members, y_val) -> Fitted:
+def _out_of_fold(members, y_val, fit_all, *, folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Validation probabilities of the combiner ``fit_all(members, y) -> Fitted``, each
+    fold's from the combiner fitted on the other folds (cross-fitting)."""
+    y = np.asarray(y_val)
+    names = list(members)
+    out = np.zeros(np.shape(members[names[0]]["validation"]), dtype=np.float64)
+    for train, held in _folds(len(y), folds, seed):
+        part = {n: {"validation": np.asarray(members[n]["validation"])[train],
+                    "test": np.asarray(members[n]["validation"])[held]} for n in names}
+        out[held] = fit_all(part, y[train]).probs["test"]
+    return out
+
+
+def _cross_fitted(members, y_val, fit_all, *, folds: int, seed: int) -> Fitted:
+    """``fit_all`` on all of validation (its test probabilities and weights), with the
+    validation probabilities of :func:`_out_of_fold`."""
+    full = fit_all(members, y_val)
+    full.probs["validation"] = _out_of_fold(members, y_val, fit_all, folds=folds, seed=seed)
+    return full
+
+
+def _weighted_mean(members, y_val, *, folds: int = 5, seed: int = 0) -> Fitted:
+    return _cross_fitted(members, y_val, _weighted_mean_in_sample, folds=folds, seed=seed)
+
+
+def _weighted_mean_in_sample(members, y_val) -> Fitted:
     names, arrays = _stack(members)
     y = np.asarray(y_val, dtype=np.float64)
 
@@ -320,15 +351,22 @@ def _tuned_micro_f1(y, p) -> float:
     return thresholds.best_global(y, p)[1]
 
 
-def ensemble_selection(members, y_val, *, rounds: int = 25) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+def ensemble_selection(members, y_val, *, rounds: int = 25, folds: int = 5, seed: int = 0
+                       ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Caruana et al. (2004): start empty, repeatedly add (with replacement) the member
     that most raises validation micro-F1 (one tuned threshold) of the running mean; keep
-    the best ensemble seen. Returns the probabilities and each member's weight."""
-    out = _ensemble_selection(members, y_val, rounds=rounds)
+    the best ensemble seen. Returns the probabilities (validation out of fold) and each
+    member's weight."""
+    out = _ensemble_selection(members, y_val, rounds=rounds, folds=folds, seed=seed)
     return out.probs, out.weights
 
 
-def _ensemble_selection(members, y_val, *, rounds: int = 25) -> Fitted:
+def _ensemble_selection(members, y_val, *, rounds: int = 25, folds: int = 5, seed: int = 0) -> Fitted:
+    return _cross_fitted(members, y_val, lambda m, y: _ensemble_selection_in_sample(m, y, rounds=rounds),
+                         folds=folds, seed=seed)
+
+
+def _ensemble_selection_in_sample(members, y_val, *, rounds: int = 25) -> Fitted:
     names, arrays = _stack(members)
     y = np.asarray(y_val)
     counts = np.zeros(len(names))

@@ -55,6 +55,26 @@ def test_stacking_is_out_of_fold_and_never_sees_test_labels(case):
     assert ((stacked["test"] >= 0.5) == y["test"]).mean() > 0.95
 
 
+@pytest.mark.parametrize("name", ["weighted-mean", "ensemble-selection"])
+def test_weighted_combiners_score_validation_out_of_fold(case, name):
+    """A document's validation probability comes from weights fitted without it (so
+    the combiners can be compared on validation); test from the fit on all of it."""
+    y, members = case
+    rng = np.random.default_rng(3)
+    members = {"weak": members["weak"], "noise": members["noise"],  # no perfect member: weights not saturated
+               "fair": {s: np.clip(0.4 * y[s] + 0.6 * rng.random(y[s].shape), 0, 1) for s in y}}
+    fitted = ensembles.fit(name, members, y["validation"], y["validation"].mean(0), rounds=5)
+    w = np.array([fitted.weights[n] for n in members])
+    np.testing.assert_allclose(fitted.probs["test"],
+                               np.tensordot(w, np.stack([m["test"] for m in members.values()]), 1), atol=1e-12)
+    flipped = y["validation"].copy()
+    flipped[7] = 1 - flipped[7]
+    again = ensembles.fit(name, members, flipped, y["validation"].mean(0), rounds=5)
+    np.testing.assert_allclose(again.probs["validation"][7], fitted.probs["validation"][7], rtol=0, atol=1e-12)
+    if name == "weighted-mean":  # the flip moves the weights, so an in-sample row 7 would move too
+        assert not np.allclose(again.probs["test"], fitted.probs["test"], rtol=0, atol=1e-9)
+
+
 def test_lightgbm_stacker_learns_from_pairs(case):
     y, members = case
     out = ensembles.stack_lightgbm(members, y["validation"], y["validation"].mean(0))
