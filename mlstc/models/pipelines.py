@@ -76,6 +76,9 @@ class KerasHead:
         system.import_tensorflow()
         import keras
 
+        from mlstc.models import saved
+
+        saved.register_keras_classes()
         self.model = keras.saving.load_model(path, compile=False)
 
 

@@ -130,6 +130,14 @@ def save_ensemble(model_dir, members: dict, fitted, label_names, thresholds, *, 
     return model_dir
 
 
+def register_keras_classes() -> None:
+    """Import every module of the package that registers Keras classes (layers,
+    losses), so that a saved model naming them loads in a fresh process, such as
+    ``python -m mlstc predict``: Keras finds a custom class only once the module that
+    registers it has run, and a chapter's process had imported them while training."""
+    from mlstc.models import bert, hierarchy, layers, losses, lstm  # noqa: F401
+
+
 def load(model_dir):
     """The saved model in ``model_dir`` (any kind :mod:`mlstc.models.saved` writes),
     with ``label_names``, ``thresholds``, ``probabilities(texts)`` and ``predict(texts)``."""
@@ -241,6 +249,7 @@ class Predictor(_Saved):
                 raise FileNotFoundError(f"{model_dir}: {TOKENIZER_DIR}/ is missing; save the model with "
                                         "mlstc.models.saved.save(..., tokenizer=...), which writes it beside it.")
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_dir)
+        register_keras_classes()
         self.model = keras.saving.load_model(model_dir / MODEL_FILE, compile=False)
         outputs = self.model.output_shape[-1]
         if outputs != len(self.label_names) or len(self.thresholds) != outputs:

@@ -1,4 +1,8 @@
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,6 +45,18 @@ def test_save_load_predict_round_trip(trained, tmp_path, capsys):
     assert best[0][0] == "oil" and best[0][2]
     assert main(["predict", "--model", str(tmp_path / "m"), "crude oil prices fell"]) == 0
     assert "* oil" in capsys.readouterr().out
+
+
+def test_the_cli_loads_a_saved_lstm_in_a_fresh_process(trained, tmp_path):
+    """``python -m mlstc predict`` runs in a new interpreter, where no chapter has
+    imported the module that registers the LSTM's layers with Keras."""
+    saved.save(tmp_path / "m", trained, ["oil", "rates"], [0.5, 0.4])
+    root = Path(__file__).resolve().parents[2]
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "mlstc", "predict", "--model", str(tmp_path / "m"),
+                           "crude oil prices fell"], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "* oil" in done.stdout
 
 
 def test_missing_or_mismatched_model_directories(trained, tmp_path, capsys):
