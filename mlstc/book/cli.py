@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in data.LOADERS:
                 ds = data.load(name, args.data_dir)
                 sizes = ", ".join(f"{k} {len(v)}" for k, v in ds.splits.items())
-                print(f"{name}: {len(ds.provenance.files)} files verified in {ds.provenance.location}; {sizes}")
+                count = len(ds.provenance.files)
+                print(f"{name}: {count} file{'s' if count != 1 else ''} verified in {ds.provenance.location}; {sizes}")
         elif args.command == "predict":
             texts = list(args.texts)
             if args.file:
