@@ -44,6 +44,17 @@ def test_save_load_and_table_round_trip():
     assert table.loc[("smoke", "00_data", "toy", "prior"), "micro_f1"] == 0.25
 
 
+def test_a_recipe_costs_what_its_chapter_recorded_or_nothing():
+    common = {"notebook": "05_x", "dataset": "toy", "profile": "smoke", "seed": 0, "label_names": ["a"]}
+    results.save(model="single", metrics={"micro_f1": 0.5, "validation_micro_f1": 0.6, "train seconds": 120.0},
+                 wall_time_s=7.0, **common)
+    results.save(model="ensemble", metrics={"micro_f1": 0.7, "validation_micro_f1": 0.8}, wall_time_s=30.0, **common)
+    best = results.recipes("smoke").loc["toy"]
+    assert best["model"] == "ensemble" and np.isnan(best["train minutes"])  # not the wall time at saving
+    results.save(model="ensemble", metrics={"micro_f1": 0.7, "validation_micro_f1": 0.5}, **common)
+    assert results.recipes("smoke").loc["toy", "train minutes"] == 2.0
+
+
 def test_arrays_from_another_run_are_refused():
     path = results.save(notebook="nb", dataset="d", model="m", profile="smoke", seed=0, metrics={},
                         probs={"test": np.ones((2, 2))})
