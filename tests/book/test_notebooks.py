@@ -70,6 +70,25 @@ def test_book_holds_a_cpu_run_of_the_current_source(path):
         assert bool(errors) == expected, "only cells tagged raises-exception may (and must) show an error"
 
 
+def test_committed_results_come_from_each_chapters_last_logged_run():
+    """A chapter's run replaces its whole results folder, so every result in it was
+    written by the chapter's last run in the log; an older file is a leftover that no
+    current run writes (one once became the verdict page's recipe)."""
+    results_dir = ROOT / "results" / "cpu"
+    last = {}
+    for line in (results_dir / "run_log.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("profile") == "cpu" and entry.get("started"):
+            last[entry["notebook"]] = max(last.get(entry["notebook"], ""), entry["started"])
+    stale = []
+    for chapter, started in last.items():
+        for path in sorted((results_dir / chapter).glob("*.json")):
+            created = str(json.loads(path.read_text()).get("created", ""))[:19]  # UTC, as papermill's start
+            if created and created < started:
+                stale.append(f"{path.relative_to(ROOT)} ({created}, before the run of {started})")
+    assert not stale, "results no current run wrote; rerun the chapter or remove them: " + "; ".join(stale)
+
+
 def test_toc_lists_every_chapter():
     toc = (ROOT / "_toc.yml").read_text()
     for path in SOURCES:
