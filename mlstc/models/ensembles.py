@@ -40,6 +40,7 @@ from mlstc.evaluation import metrics, thresholds
 
 SPLITS = ("validation", "test")
 EPS = 1e-6
+FOLDS = 5  # of validation, for the combiners' out-of-fold validation probabilities
 
 
 def _folds(n: int, k: int, seed: int):
@@ -198,13 +199,13 @@ def fit(name: str, members, y_val, label_prior, *, seed: int = 0, rounds: int = 
     if name == "rank-mean":
         return _rank_mean(members)
     if name == "weighted-mean":
-        return _weighted_mean(members, y_val, seed=seed)
+        return _cross_fitted(members, y_val, _log_loss_weights, folds=FOLDS, seed=seed)
     if name == "stacking-logreg":
-        return _stack_logreg(members, y_val, seed=seed)
+        return _cross_fitted(members, y_val, lambda val, y: _logreg_stacker(val, y, C=1.0), folds=FOLDS, seed=seed)
     if name == "stacking-lightgbm":
-        return _stack_lightgbm(members, y_val, label_prior, seed=seed)
+        return _stack_lightgbm(members, y_val, label_prior, folds=FOLDS, seed=seed)
     if name == "ensemble-selection":
-        return _ensemble_selection(members, y_val, rounds=rounds, seed=seed)
+        return _cross_fitted(members, y_val, lambda val, y: _selected(val, y, rounds), folds=FOLDS, seed=seed)
     raise ValueError(f"unknown combiner {name!r}; known: {', '.join(NAMES)}")
 
 
@@ -230,85 +231,61 @@ def _rank_mean(members) -> Fitted:
     return Fitted(combiner._both(members), combiner)
 
 
+def _cross_fitted(members, y_val, fit_combiner, *, folds: int, seed: int) -> Fitted:
+    """The combiner ``fit_combiner(validation_probs, y) -> Combiner`` fitted on all of
+    validation, which gives the test probabilities, and validation probabilities out of
+    fold: each fold's from the combiner fitted on the other folds (cross-fitting)."""
+    y = np.asarray(y_val)
+    val = {n: np.asarray(m["validation"], dtype=np.float64) for n, m in members.items()}
+    combiner = fit_combiner(val, y)
+    out_val = np.zeros(np.shape(next(iter(val.values()))))
+    for train, held in _folds(len(y), folds, seed):
+        part = fit_combiner({n: p[train] for n, p in val.items()}, y[train])
+        out_val[held] = part.apply({n: p[held] for n, p in val.items()})
+    return Fitted({"validation": out_val, "test": combiner.apply({n: m["test"] for n, m in members.items()})},
+                  combiner, getattr(combiner, "weights", None))
+
+
 def weighted_mean(members, y_val, *, folds: int = 5, seed: int = 0
                   ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Weights (non-negative, summing to one) minimising validation binary log-loss;
     validation probabilities out of fold."""
-    out = _weighted_mean(members, y_val, folds=folds, seed=seed)
+    out = _cross_fitted(members, y_val, _log_loss_weights, folds=folds, seed=seed)
     return out.probs, out.weights
 
 
-def _out_of_fold(members, y_val, fit_all, *, folds: int = 5, seed: int = 0) -> np.ndarray:
-    """Validation probabilities of the combiner ``fit_all(members, y) -> Fitted``, each
-    fold's from the combiner fitted on the other folds (cross-fitting)."""
-    y = np.asarray(y_val)
-    names = list(members)
-    out = np.zeros(np.shape(members[names[0]]["validation"]), dtype=np.float64)
-    for train, held in _folds(len(y), folds, seed):
-        part = {n: {"validation": np.asarray(members[n]["validation"])[train],
-                    "test": np.asarray(members[n]["validation"])[held]} for n in names}
-        out[held] = fit_all(part, y[train]).probs["test"]
-    return out
-
-
-def _cross_fitted(members, y_val, fit_all, *, folds: int, seed: int) -> Fitted:
-    """``fit_all`` on all of validation (its test probabilities and weights), with the
-    validation probabilities of :func:`_out_of_fold`."""
-    full = fit_all(members, y_val)
-    full.probs["validation"] = _out_of_fold(members, y_val, fit_all, folds=folds, seed=seed)
-    return full
-
-
-def _weighted_mean(members, y_val, *, folds: int = 5, seed: int = 0) -> Fitted:
-    return _cross_fitted(members, y_val, _weighted_mean_in_sample, folds=folds, seed=seed)
-
-
-def _weighted_mean_in_sample(members, y_val) -> Fitted:
-    names, arrays = _stack(members)
-    y = np.asarray(y_val, dtype=np.float64)
+def _log_loss_weights(val, y) -> Weighted:
+    names, x = list(val), np.stack(list(val.values()))
+    y = np.asarray(y, dtype=np.float64)
 
     def loss(theta):
         w = np.exp(theta - theta.max())
         w /= w.sum()
-        p = np.clip(np.tensordot(w, arrays["validation"], 1), EPS, 1 - EPS)
+        p = np.clip(np.tensordot(w, x, 1), EPS, 1 - EPS)
         return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
 
     theta = minimize(loss, np.zeros(len(names)), method="Nelder-Mead" if len(names) < 3 else "Powell").x
     w = np.exp(theta - theta.max())
-    w /= w.sum()
-    weights = dict(zip(names, w.tolist()))
-    return Fitted({s: np.tensordot(w, a, 1) for s, a in arrays.items()}, Weighted(weights), weights)
+    return Weighted(dict(zip(names, (w / w.sum()).tolist())))
 
 
 def stack_logreg(members, y_val, *, folds: int = 5, seed: int = 0, C: float = 1.0) -> dict[str, np.ndarray]:
     """A logistic regression per label on the members' logits for that label; labels
     with fewer than two positive (or negative) documents in a fold fall back to the mean."""
-    return _stack_logreg(members, y_val, folds=folds, seed=seed, C=C).probs
+    return _cross_fitted(members, y_val, lambda val, y: _logreg_stacker(val, y, C), folds=folds, seed=seed).probs
 
 
-def _stack_logreg(members, y_val, *, folds: int = 5, seed: int = 0, C: float = 1.0) -> Fitted:
-    names, arrays = _stack(members)
-    y = np.asarray(y_val)
-    x = {s: _logit(a) for s, a in arrays.items()}  # members x docs x labels
-    fallback = mean(members)
-    out = {"validation": fallback["validation"].copy(), "test": fallback["test"].copy()}
+def _logreg_stacker(val, y, C: float) -> StackLogreg:
+    names = list(val)
+    x = _logit(np.stack(list(val.values())))  # members x docs x labels
 
-    def fit(rows, j):
-        target = y[rows, j]
+    def fit(j):
+        target = y[:, j]
         if min(target.sum(), len(target) - target.sum()) < 2:
             return None
-        return LogisticRegression(C=C, max_iter=1000).fit(x["validation"][:, rows, j].T, target)
+        return LogisticRegression(C=C, max_iter=1000).fit(x[:, :, j].T, target)
 
-    full = []
-    for j in range(y.shape[1]):
-        for train, held in _folds(len(y), folds, seed):
-            model = fit(train, j)
-            if model is not None:
-                out["validation"][held, j] = model.predict_proba(x["validation"][:, held, j].T)[:, 1]
-        full.append(fit(np.arange(len(y)), j))
-    combiner = StackLogreg(names, full)
-    out["test"] = combiner.apply({n: members[n]["test"] for n in names})
-    return Fitted(out, combiner)
+    return StackLogreg(names, [fit(j) for j in range(y.shape[1])])
 
 
 def stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 0,
@@ -323,28 +300,17 @@ def _stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 
                     params: Mapping | None = None) -> Fitted:
     import lightgbm
 
-    names, arrays = _stack(members)
-    y = np.asarray(y_val)
-    n, labels = y.shape
     prior = np.log(np.clip(np.asarray(label_prior, dtype=np.float64), EPS, 1))
-
-    def features(a):
-        docs = a.shape[1]
-        return np.column_stack([a.transpose(1, 2, 0).reshape(docs * labels, -1), np.tile(prior, docs)])
-
     settings = {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 20,
                 "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 1.0, "random_state": seed,
                 "n_jobs": 2, "verbose": -1} | dict(params or {})
-    x_val, target = features(arrays["validation"]), y.reshape(-1)
-    out_val = np.zeros(n * labels)
-    for train, held in _folds(n, folds, seed):
-        rows = (train[:, None] * labels + np.arange(labels)).reshape(-1)
-        held_rows = (held[:, None] * labels + np.arange(labels)).reshape(-1)
-        model = lightgbm.LGBMClassifier(**settings).fit(x_val[rows], target[rows])
-        out_val[held_rows] = model.predict_proba(x_val[held_rows])[:, 1]
-    combiner = StackLightGBM(names, lightgbm.LGBMClassifier(**settings).fit(x_val, target), prior)
-    test = combiner.apply({n: members[n]["test"] for n in names})
-    return Fitted({"validation": out_val.reshape(n, labels), "test": test}, combiner)
+
+    def fit(val, y):
+        stacker = StackLightGBM(list(val), lightgbm.LGBMClassifier(**settings), prior)
+        stacker.model.fit(stacker.features(np.stack(list(val.values()))), y.reshape(-1))
+        return stacker
+
+    return _cross_fitted(members, y_val, fit, folds=folds, seed=seed)
 
 
 def _tuned_micro_f1(y, p) -> float:
@@ -357,18 +323,12 @@ def ensemble_selection(members, y_val, *, rounds: int = 25, folds: int = 5, seed
     that most raises validation micro-F1 (one tuned threshold) of the running mean; keep
     the best ensemble seen. Returns the probabilities (validation out of fold) and each
     member's weight."""
-    out = _ensemble_selection(members, y_val, rounds=rounds, folds=folds, seed=seed)
+    out = _cross_fitted(members, y_val, lambda val, y: _selected(val, y, rounds), folds=folds, seed=seed)
     return out.probs, out.weights
 
 
-def _ensemble_selection(members, y_val, *, rounds: int = 25, folds: int = 5, seed: int = 0) -> Fitted:
-    return _cross_fitted(members, y_val, lambda m, y: _ensemble_selection_in_sample(m, y, rounds=rounds),
-                         folds=folds, seed=seed)
-
-
-def _ensemble_selection_in_sample(members, y_val, *, rounds: int = 25) -> Fitted:
-    names, arrays = _stack(members)
-    y = np.asarray(y_val)
+def _selected(val, y, rounds: int) -> Weighted:
+    names, x = list(val), np.stack(list(val.values()))
     counts = np.zeros(len(names))
     best_counts, best_score = None, -1.0
     for _ in range(rounds):
@@ -376,11 +336,9 @@ def _ensemble_selection_in_sample(members, y_val, *, rounds: int = 25) -> Fitted
         for k in range(len(names)):
             trial = counts.copy()
             trial[k] += 1
-            scores.append(_tuned_micro_f1(y, np.tensordot(trial / trial.sum(), arrays["validation"], 1)))
+            scores.append(_tuned_micro_f1(y, np.tensordot(trial / trial.sum(), x, 1)))
         k = int(np.argmax(scores))
         counts[k] += 1
         if scores[k] > best_score:
             best_score, best_counts = scores[k], counts.copy()
-    w = best_counts / best_counts.sum()
-    weights = dict(zip(names, w.tolist()))
-    return Fitted({s: np.tensordot(w, a, 1) for s, a in arrays.items()}, Weighted(weights), weights)
+    return Weighted(dict(zip(names, (best_counts / best_counts.sum()).tolist())))
