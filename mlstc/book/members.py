@@ -52,6 +52,28 @@ def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -
     return members
 
 
+def train_seconds(profile: str, dataset_key: str, names, own: dict[str, float] | None = None) -> float | None:
+    """What training the members ``names`` cost: the sum of the training seconds each
+    one's chapter recorded (``own``: name -> seconds, for members the calling chapter
+    trained itself), or ``None`` when one of them recorded none."""
+    own = own or {}
+    total = 0.0
+    for name in names:
+        if name in own:
+            seconds = own[name]
+        else:
+            chapter = next((c for c, models in (SAVED | HIERARCHY).items()
+                            if name in models or (name == "hierarchical" and c in HIERARCHY)), None)
+            if chapter is None:
+                return None
+            stored = "hierarchical-minilm-frozen" if name == "hierarchical" else name
+            seconds = results.load(profile, chapter, dataset_key, stored)["metrics"].get("train seconds")
+        if seconds is None:
+            return None
+        total += float(seconds)
+    return total
+
+
 def best_combiner(profile: str, dataset_key: str) -> str:
     """The combiner chapter 05 chose for ``dataset_key``: the best validation micro-F1."""
     scores = {name: results.load(profile, "05_ensembles", dataset_key, name)["metrics"]["validation_micro_f1"]

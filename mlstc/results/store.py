@@ -142,10 +142,10 @@ def recipes(profile: str, datasets: list[str] | None = None) -> pd.DataFrame:
     """Per dataset, the system with the best *validation* micro-F1 among every
     saved result that records one over the data set's own labels (not, say, a
     hierarchy's extra group nodes, which would make the scores incomparable): its
-    test scores and its cost, the training seconds its chapter recorded for it. A
-    system that records none (an ensemble, whose cost is its members') gets no cost,
-    not the chapter's wall time when it was saved, which depends on what the run
-    restored from the caches."""
+    test scores and its cost, the training seconds its chapter recorded for it (for
+    an ensemble, chapters 05 and 06 record its members' and its combiner's). A system
+    that records none gets no cost, not the chapter's wall time when it was saved,
+    which depends on what the run restored from the caches."""
     found = records(profile)
     usual = {}
     for record in found:  # the label set most results of a data set are scored on

@@ -45,3 +45,25 @@ def test_gather_restores_a_chapter_run_alone_from_the_run_cache(tmp_path):
     assert (results.run_dir("smoke", "03_bert") / "mine__bert-128.json").is_file()
     with pytest.raises(FileNotFoundError, match="run chapter 05"):
         members.gather("smoke", ds)  # chapter 05's own members are in no cache
+
+
+def test_an_ensemble_costs_its_kept_members_recorded_training():
+    """The verdict page's cost of an ensemble: every kept member's recorded training
+    (earlier chapters' records, the calling chapter's own), or none when one lacks it."""
+    from mlstc import results
+
+    def save(chapter, name, seconds):
+        results.save(notebook=chapter, dataset="toy", model=name, profile="smoke", seed=0,
+                     metrics={"micro_f1": 0.5} | ({} if seconds is None else {"train seconds": seconds}))
+
+    save("01_preprocessing", "svm-tf-idf", 60.0)
+    save("03_bert", "bert-128", 900.0)
+    save("04_hierarchical", "hierarchical-minilm-frozen", 30.0)
+    save("02_lstm", "bilstm-attention", None)
+    own = {"bigru": 450.0}
+    assert members.train_seconds("smoke", "toy", ["svm-tf-idf", "bert-128", "hierarchical", "bigru"], own) == 1440.0
+    assert members.train_seconds("smoke", "toy", ["bert-128"]) == 900.0
+    assert members.train_seconds("smoke", "toy", ["svm-tf-idf", "bilstm-attention"]) is None  # recorded none
+    assert members.train_seconds("smoke", "toy", ["bert-zlpr"]) is None  # no chapter saves it
+    with pytest.raises(FileNotFoundError, match="run chapter 01"):
+        members.train_seconds("smoke", "other", ["svm-tf-idf"])
