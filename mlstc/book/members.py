@@ -22,6 +22,7 @@ from mlstc.models import ensembles
 SAVED = {"01_preprocessing": ["svm-tf-idf", "logreg-tf-idf", "svm-MiniLM-frozen"], "02_lstm": ["bilstm-attention"],
          "03_bert": ["bert-128"], "05_ensembles": ["bigru", "bilstm-word2vec", "lightgbm-tf-idf", "classifier-chains"]}
 HIERARCHY = {"04_hierarchical": ["hierarchical-minilm-frozen"]}
+MEMBER_NAMES = {"hierarchical-minilm-frozen": "hierarchical"}  # a saved result's name -> its name as a member
 COMBINERS = ensembles.NAMES
 
 
@@ -48,8 +49,17 @@ def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -
             probs = {s: probs[s][:, columns] for s in ("validation", "test")}
             if name.startswith("svm"):
                 probs = ensembles.calibrate(probs, y_val, seed=seed)
-            members[name.replace("hierarchical-minilm-frozen", "hierarchical")] = probs
+            members[MEMBER_NAMES.get(name, name)] = probs
     return members
+
+
+def _source(name: str) -> tuple[str, str] | None:
+    """``(chapter, saved result name)`` of a member an earlier chapter saved, or ``None``."""
+    for chapter, models in (SAVED | HIERARCHY).items():
+        for stored in models:
+            if name in (stored, MEMBER_NAMES.get(stored)):
+                return chapter, stored
+    return None
 
 
 def train_seconds(profile: str, dataset_key: str, names, own: dict[str, float] | None = None) -> float | None:
@@ -61,13 +71,10 @@ def train_seconds(profile: str, dataset_key: str, names, own: dict[str, float] |
     for name in names:
         if name in own:
             seconds = own[name]
+        elif (source := _source(name)) is None:
+            return None
         else:
-            chapter = next((c for c, models in (SAVED | HIERARCHY).items()
-                            if name in models or (name == "hierarchical" and c in HIERARCHY)), None)
-            if chapter is None:
-                return None
-            stored = "hierarchical-minilm-frozen" if name == "hierarchical" else name
-            seconds = results.load(profile, chapter, dataset_key, stored)["metrics"].get("train seconds")
+            seconds = results.load(profile, source[0], dataset_key, source[1])["metrics"].get("train seconds")
         if seconds is None:
             return None
         total += float(seconds)
@@ -158,8 +165,7 @@ def member_model(profile: str, dataset, name: str, *, seed: int = 0):
     Chapter 05's own members come from chapter 05."""
     from mlstc.core import storage
 
-    chapter = next((c for c, names in (SAVED | HIERARCHY).items()
-                    if name in names or (name == "hierarchical" and c == "04_hierarchical")), None)
+    chapter = (_source(name) or (None,))[0]
     if chapter in ("02_lstm", "03_bert"):
         folder = results.run_dir(profile, chapter) / "models" / storage.slug(dataset.key)
         if not folder.is_dir():
@@ -189,7 +195,7 @@ def save_ensemble(model_dir, profile: str, dataset, fitted: ensembles.Fitted, th
     for name in fitted.combiner.members:
         sources[name] = own[name] if name in own else member_model(profile, dataset, name, seed=seed)
         if name.startswith("svm"):
-            chapter = next(c for c, names in SAVED.items() if name in names)
+            chapter = _source(name)[0]
             record = results.load(profile, chapter, dataset.key, name)
             raw = results.load_probs(results.path(profile, chapter, dataset.key, name))["validation"]
             raw = raw[:, [record["label_names"].index(label) for label in dataset.label_names]]
