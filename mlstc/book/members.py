@@ -6,12 +6,17 @@ Platt-scales SVM scores, as chapter 05 does; :func:`combine` applies a combiner 
 chapter-05 name. Chapter 06 uses both to add a fine-tune to chapter 05's best ensemble.
 :func:`save_ensemble` saves chapter 05's chosen ensemble with every member it uses
 (:func:`member_model` finds or refits the earlier chapters' members) for
-``python -m mlstc predict``.
+``python -m mlstc predict``. Chapter 05 also trains more seeds of chapter 03's
+fine-tune (:func:`seed_member`) and lets validation decide whether its combiners use
+them (:func:`choose_pool`); :func:`pool` says what it chose.
 """
 
 from __future__ import annotations
 
+import re
+import time
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlstc import results
@@ -24,18 +29,40 @@ SAVED = {"01_preprocessing": ["svm-tf-idf", "logreg-tf-idf", "svm-MiniLM-frozen"
 HIERARCHY = {"04_hierarchical": ["hierarchical-minilm-frozen"]}
 MEMBER_NAMES = {"hierarchical-minilm-frozen": "hierarchical"}  # a saved result's name -> its name as a member
 COMBINERS = ensembles.NAMES
+_SEED_MEMBER = re.compile(r"bert-\d+-seed\d+")  # chapter 05's extra seeds of chapter 03's fine-tune
+
+
+def seed_member(base: str, seed: int) -> str:
+    """The member name of chapter 03's fine-tune ``base`` (``bert-128``) trained by
+    chapter 05 with another ``seed``: ``bert-128-seed1``."""
+    return f"{base}-seed{seed}"
+
+
+def pool(profile: str, dataset_key: str) -> list[str] | None:
+    """The members chapter 05's combiners were fitted on for ``dataset_key`` (the pool
+    it chose on validation), or ``None`` when its saved run records no pool (or is absent)."""
+    try:
+        record = results.load(profile, "05_ensembles", dataset_key, best_combiner(profile, dataset_key))
+    except FileNotFoundError:
+        return None
+    return record.get("extra", {}).get("pool")
 
 
 def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -> dict[str, dict]:
     """``{member: {"validation": P, "test": P}}`` for ``dataset`` (a loaded
     :class:`mlstc.data.Dataset`): the members of every chapter in :data:`SAVED`, or
     only of the chapters that come ``before`` the one named (chapter 05 gathers the
-    members it did not train itself with ``before="05_ensembles"``). A chapter's
-    members missing from ``results/`` (a chapter run alone) are restored from the run
-    cache when a run with default parameters and ``seed`` is there."""
+    members it did not train itself with ``before="05_ensembles"``). With chapter 05,
+    its pool: the fine-tune seeds it trained are included when its combiners use them
+    (:func:`pool`). A chapter's members missing from ``results/`` (a chapter run alone)
+    are restored from the run cache when a run with default parameters and ``seed`` is
+    there."""
     chapters = dict(SAVED) | (HIERARCHY if dataset.hierarchy else {})
     if before is not None:
         chapters = {chapter: models for chapter, models in chapters.items() if chapter < before}
+    if "05_ensembles" in chapters:
+        seeds = [name for name in pool(profile, dataset.key) or [] if _SEED_MEMBER.fullmatch(name)]
+        chapters["05_ensembles"] = chapters["05_ensembles"] + seeds
     y_val = dataset.split("validation").y
     members = {}
     sizes = dataset.sizes()
@@ -55,6 +82,8 @@ def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -
 
 def _source(name: str) -> tuple[str, str] | None:
     """``(chapter, saved result name)`` of a member an earlier chapter saved, or ``None``."""
+    if _SEED_MEMBER.fullmatch(name):
+        return "05_ensembles", name
     for chapter, models in (SAVED | HIERARCHY).items():
         for stored in models:
             if name in (stored, MEMBER_NAMES.get(stored)):
@@ -86,6 +115,49 @@ def best_combiner(profile: str, dataset_key: str) -> str:
     scores = {name: results.load(profile, "05_ensembles", dataset_key, name)["metrics"]["validation_micro_f1"]
               for name in COMBINERS}
     return max(scores, key=scores.get)
+
+
+@dataclass
+class PoolChoice:
+    """What :func:`choose_pool` measured: each pool's combiners and the pool chosen."""
+
+    chosen: str
+    pools: dict[str, list[str]]
+    fitted: dict[str, dict[str, ensembles.Fitted]]  # pool -> combiner -> fitted on that pool
+    validation_micro_f1: dict[str, dict[str, float]]  # pool -> combiner -> out of fold, its tuned threshold
+    seconds: dict[str, dict[str, float]] = field(default_factory=dict)  # pool -> combiner -> fitting time
+
+    def best(self, pool_name: str) -> str:
+        """The combiner with the best validation micro-F1 on ``pool_name``."""
+        scores = self.validation_micro_f1[pool_name]
+        return max(scores, key=scores.get)
+
+
+def choose_pool(pools: dict[str, list[str]], members, y_val, y_train, *, seed: int = 0,
+                selection_rounds: int = 25) -> PoolChoice:
+    """Fit every combiner on every pool (name -> member names, a subset of
+    ``members``) and choose the pool whose best combiner has the best validation
+    micro-F1 (out of fold for the combiners that learn from validation, at the global
+    threshold tuned on those probabilities); a tie goes to the pool listed first."""
+    from mlstc.evaluation import metrics, thresholds
+
+    fitted, scores, seconds = {}, {}, {}
+    for pool_name, names in pools.items():
+        unknown = [n for n in names if n not in members]
+        if unknown:
+            raise KeyError(f"pool {pool_name!r} names members that are not there: {', '.join(unknown)}")
+        chosen_members = {n: members[n] for n in names}
+        fitted[pool_name], scores[pool_name], seconds[pool_name] = {}, {}, {}
+        for name in COMBINERS:
+            started = time.perf_counter()
+            out = fit_combiner(name, chosen_members, y_val, y_train, seed=seed, selection_rounds=selection_rounds)
+            seconds[pool_name][name] = time.perf_counter() - started
+            cut = thresholds.tune_global(y_val, out.probs["validation"])
+            fitted[pool_name][name] = out
+            scores[pool_name][name] = metrics.evaluate(y_val, out.probs["validation"] >= cut)["micro_f1"]
+    best = {p: max(s.values()) for p, s in scores.items()}
+    chosen = max(pools, key=lambda p: (best[p], -list(pools).index(p)))
+    return PoolChoice(chosen, dict(pools), fitted, scores, seconds)
 
 
 def fit(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25) -> tuple[dict, dict | None]:

@@ -67,3 +67,54 @@ def test_an_ensemble_costs_its_kept_members_recorded_training():
     assert members.train_seconds("smoke", "toy", ["bert-zlpr"]) is None  # no chapter saves it
     with pytest.raises(FileNotFoundError, match="run chapter 01"):
         members.train_seconds("smoke", "other", ["svm-tf-idf"])
+
+
+def test_choose_pool_takes_the_pool_whose_best_combiner_validates_best():
+    """Chapter 05's choice between its members with and without the fine-tune seeds:
+    a member that is right on validation wins its pool the choice; equal pools tie and
+    the first listed is kept; a pool naming a member that is not there is an error."""
+    rng = np.random.default_rng(1)
+    y_val = (rng.random((80, 3)) < 0.3).astype(int)
+    noisy = {s: rng.random((n, 3)) for s, n in (("validation", 80), ("test", 20))}
+    oracle = {"validation": np.clip(y_val * 0.9 + 0.05, 0, 1), "test": rng.random((20, 3))}
+    pool = {"noise": noisy, "oracle": oracle}
+    choice = members.choose_pool({"small": ["noise"], "large": ["noise", "oracle"]}, pool, y_val, y_val,
+                                 selection_rounds=3)
+    assert choice.chosen == "large"
+    assert set(choice.fitted["large"]) == set(members.COMBINERS)
+    assert choice.validation_micro_f1["large"][choice.best("large")] > choice.validation_micro_f1["small"][
+        choice.best("small")]
+    tie = members.choose_pool({"first": ["noise"], "second": ["noise"]}, pool, y_val, y_val, selection_rounds=3)
+    assert tie.chosen == "first"
+    with pytest.raises(KeyError, match="not there: bert-128-seed9"):
+        members.choose_pool({"p": ["noise", "bert-128-seed9"]}, pool, y_val, y_val)
+
+
+def test_gather_reads_chapter_05s_seed_members_only_when_its_pool_kept_them():
+    """Chapter 06 adds a fine-tune to chapter 05's pool: the extra fine-tune seeds are
+    in it for a corpus whose combiners were fitted with them, and not otherwise."""
+    from types import SimpleNamespace
+
+    from mlstc import results
+
+    rng = np.random.default_rng(0)
+    y = {"validation": (rng.random((30, 2)) < 0.4).astype(int), "test": (rng.random((10, 2)) < 0.4).astype(int)}
+    for key, keeps_seeds in (("kept", True), ("dropped", False)):
+        ds = SimpleNamespace(key=key, label_names=["a", "b"], hierarchy=None, split=lambda s: SimpleNamespace(y=y[s]),
+                             sizes=lambda: {"validation": 30, "test": 10})
+        fixed = [m for models in members.SAVED.values() for m in models]
+        seeds = ["bert-128-seed1", "bert-128-seed2"]
+        for name in fixed + seeds:
+            chapter = "05_ensembles" if name in seeds else members._source(name)[0]
+            results.save(notebook=chapter, dataset=key, model=name, profile="smoke", seed=0,
+                         metrics={"micro_f1": 0.5, "train seconds": 10.0}, label_names=["a", "b"],
+                         probs={"validation": rng.random((30, 2)), "test": rng.random((10, 2))})
+        for i, name in enumerate(members.COMBINERS):
+            results.save(notebook="05_ensembles", dataset=key, model=name, profile="smoke", seed=0,
+                         metrics={"micro_f1": 0.5, "validation_micro_f1": 0.5 + i / 100},
+                         extra={"pool": fixed + (seeds if keeps_seeds else [])})
+        gathered = members.gather("smoke", ds)
+        assert set(gathered) == set(fixed + (seeds if keeps_seeds else [])), key
+        assert members.pool("smoke", key) == fixed + (seeds if keeps_seeds else [])
+    assert members.train_seconds("smoke", "kept", seeds) == 20.0  # chapter 05 recorded them
+    assert members.pool("smoke", "absent") is None
