@@ -6,6 +6,7 @@
     python -m mlstc verify 01                  # rerun chapter 01, compare with results/
     python -m mlstc check-data                 # find and verify every data set
     python -m mlstc predict --model results/cpu/02_lstm/models/reuters "Oil prices fell"
+    python -m mlstc repository https://github.com/you/mlstc   # point badges and Colab at your fork
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--file", help="a UTF-8 file with one text per line")
     predict.add_argument("--top-k", type=int, default=3, help="always show this many best labels")
 
+    repo = commands.add_parser("repository", help="show the book's repository URL, or point it at another "
+                                                  "(a fork): _config.yml, every Colab badge and clone line")
+    repo.add_argument("url", nargs="?", help="https://github.com/OWNER/NAME")
+    repo.add_argument("--branch", default="main")
+
     args = parser.parse_args(argv)
     from mlstc.book import runner
 
@@ -85,6 +91,16 @@ def main(argv: list[str] | None = None) -> int:
                 sizes = ", ".join(f"{k} {len(v)}" for k, v in ds.splits.items())
                 count = len(ds.provenance.files)
                 print(f"{name}: {count} file{'s' if count != 1 else ''} verified in {ds.provenance.location}; {sizes}")
+        elif args.command == "repository":
+            from mlstc.book import repository
+
+            if args.url:
+                changed = repository.point_at(args.url, args.branch)
+                print(f"_config.yml and {changed} notebooks now point at {args.url} ({args.branch})")
+            url, branch = repository.configured()
+            problems = repository.disagreements()
+            print(f"repository: {url} ({branch})" + "".join(f"\n  disagrees: {p}" for p in problems))
+            return 1 if problems else 0
         elif args.command == "predict":
             texts = list(args.texts)
             if args.file:

@@ -12,7 +12,6 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 
 
-
 def style() -> None:
     """The book's figure style: readable on screen and in the rendered HTML."""
     mpl.rcParams.update({
@@ -40,15 +39,18 @@ def save(fig: plt.Figure, name: str, folder: Path) -> Path:
 
 
 def label_tail(counts, ax=None, title: str = ""):
-    """Documents per label, most frequent first, on a log scale: the long tail."""
+    """Documents per label, most frequent first: the long tail, on a log scale when
+    the counts span more than an order of magnitude (a few labels get a linear one)."""
     import numpy as np
 
     ax = ax or plt.subplots()[1]
     values = np.asarray(counts, dtype=float)
-    ax.bar(np.arange(len(values)), values, width=1.0, color="C0")
-    ax.set_yscale("log")
+    ax.bar(np.arange(len(values)), values, width=1.0 if len(values) > 10 else 0.7, color="C0")
+    logarithmic = len(values) > 10 and values.max() > 10 * max(values.min(), 1)
+    if logarithmic:
+        ax.set_yscale("log")
     ax.set_xlabel("label rank")
-    ax.set_ylabel("training documents (log scale)")
+    ax.set_ylabel("training documents" + (" (log scale)" if logarithmic else ""))
     ax.set_title(title)
     return ax
 
@@ -110,8 +112,43 @@ def f1_vs_frequency(f1, train_counts, labels=None, ax=None, title: str = ""):
     ax.set_ylim(-0.05, 1.05)
     if labels is not None and len(counts):
         fifth_largest = np.sort(counts)[-min(5, len(counts))]  # a data set may have fewer than five labels
+        missed = []
         for x, y, name in zip(counts, f1, labels):
-            if x >= fifth_largest or (y == 0 and x >= 5):
+            if x >= fifth_largest:
                 ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            elif y == 0 and x >= 5:
+                missed.append(str(name))
+        if missed:  # listed in a box: named on the points, their names would overprint one another
+            shown = ", ".join(missed[:12]) + (f" and {len(missed) - 12} more" if len(missed) > 12 else "")
+            ax.text(0.0, -0.2, "F1 0 with at least 5 training documents: " + shown, wrap=True,
+                    transform=ax.transAxes, va="top", fontsize=7,
+                    bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.8"})
+    ax.set_title(title)
+    return ax
+
+
+VERDICT_COLORS = {"better": "#1b7837", "worse": "#b2182b", "within noise": "#6b6b6b"}
+
+
+def forest(effects, ax=None, title: str = ""):
+    """Effects with their intervals, one row each, around a line at zero.
+
+    ``effects``: a table with ``label``, ``delta``, ``low``, ``high`` (fractions; shown
+    in points) and ``verdict`` (better, worse or within noise; its colour)."""
+    import numpy as np
+
+    rows = len(effects)
+    ax = ax or plt.subplots(figsize=(8, 0.42 * rows + 1.2))[1]
+    y = np.arange(rows)[::-1]
+    for yi, (_, e) in zip(y, effects.iterrows()):
+        color = VERDICT_COLORS.get(e["verdict"], "C0")
+        ax.plot([e["low"] * 100, e["high"] * 100], [yi, yi], color=color, linewidth=2.2, solid_capstyle="butt")
+        ax.plot(e["delta"] * 100, yi, "o", color=color, markersize=6)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, list(effects["label"]), fontsize=8)
+    ax.set_xlabel("effect in points (F1 or accuracy), with its Holm-adjusted interval")
+    ax.grid(axis="y", visible=False)
+    handles = [mpl.lines.Line2D([], [], color=c, marker="o", linewidth=2.2, label=v) for v, c in VERDICT_COLORS.items()]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     ax.set_title(title)
     return ax

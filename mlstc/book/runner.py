@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -68,7 +69,8 @@ def execute(
     timeout_s = timeout_s or prof.notebook_timeout_s
     print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: profile {prof.name}, timeout {timeout_s} s", flush=True)
     started = time.perf_counter()
-    environment = dict(os.environ, MLSTC_PROFILE=prof.name, **(environment or {}))
+    # TQDM_DISABLE: progress bars (a library's download or encoding loop) are not page content
+    environment = dict(os.environ, MLSTC_PROFILE=prof.name, TQDM_DISABLE="1", **(environment or {}))
     # papermill and its kernel run in their own process group, so a timeout stops both
     process = subprocess.Popen(command, env=environment, start_new_session=True)
     stop_on_term = threading.current_thread() is threading.main_thread()
@@ -99,13 +101,17 @@ def execute(
     return final
 
 
-RESTORED = storage.RESTORED  # the line a restored training prints (fitcache, linear)
+RESTORED = storage.RESTORED  # the line a restored training prints outside a notebook (fitcache)
+RESTORED_SUMMARY = re.compile(r"fit cache: (\d+) trainings? restored")  # a notebook cell's one line (fitcache)
 
 
 def restored_trainings(notebook: dict) -> int:
-    """How many training runs an executed notebook restored from the fit cache."""
-    return sum("".join(o.get("text", "")).count(RESTORED) for c in notebook.get("cells", [])
-               for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    """How many training runs an executed notebook restored from the fit cache: the
+    count in each cell's summary line, or one per line of a run that printed one
+    line per training."""
+    texts = ["".join(o.get("text", "")) for c in notebook.get("cells", []) for o in c.get("outputs", [])
+             if o.get("output_type") == "stream"]
+    return sum(t.count(RESTORED) + sum(int(n) for n in RESTORED_SUMMARY.findall(t)) for t in texts)
 
 
 def _run_entry(path: Path) -> dict:
@@ -255,6 +261,20 @@ def check_errors(nb) -> None:
     nb.metadata.get("papermill", {})["exception"] = None
 
 
+INJECTED_TAG = "injected-parameters"  # papermill's tag on the cell it adds
+HIDDEN_TAG = "remove-cell"  # Jupyter Book leaves such a cell out of the page
+
+
+def hide_injected(nb) -> None:
+    """Tag papermill's injected-parameters cell ``remove-cell``: the page shows the
+    chapter's own parameters cell, not a second one with the values of this run
+    (they stay in the notebook's metadata and in the executed file)."""
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if INJECTED_TAG in tags and HIDDEN_TAG not in tags:
+            cell.metadata["tags"] = [*tags, HIDDEN_TAG]
+
+
 def parse_value(text: str):
     """A command-line parameter value: a Python literal (``3``, ``1e-4``, ``True``)
     where it is one, else the string itself."""
@@ -302,6 +322,7 @@ def _main(argv: list[str]) -> int:
     except PapermillExecutionError:
         pass  # papermill flags every error, expected or not: check_errors decides
     nb = nbformat.read(output, as_version=4)
+    hide_injected(nb)
     try:
         check_errors(nb)
     except RuntimeError as error:

@@ -99,7 +99,9 @@ class Run:
             if probs is not None and "validation" in probs:
                 y_val = dataset.split("validation").y if y_validation is None else y_validation
                 val = metrics.evaluate(y_val, np.asarray(probs["validation"]) >= thresholds)
-                row |= {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]}
+                # validation scores the chapter gives (e.g. seed means, beside seed-mean test
+                # scores) win over those of the one run whose probabilities are saved
+                row = {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]} | row
         return results.save(notebook=self.notebook, dataset=dataset.key, model=model, profile=self.profile.name,
                             seed=self.seed, metrics=row, label_names=label_names or dataset.label_names, probs=probs,
                             wall_time_s=self.elapsed(), extra=extra, folder=self.staging)
@@ -114,9 +116,21 @@ class Run:
         record["extra"] = {**record.get("extra", {}), **extra}
         return storage.atomic_write_json(path, record)
 
-    def figure(self, fig, name: str) -> Path:
-        """Save a figure with the book's style into the staging folder."""
-        return plots.save(fig, name, self.staging / "figures")
+    def figure(self, fig, name: str, *, glued: bool = False) -> Path | None:
+        """Save a figure with the book's style into the staging folder and return its
+        path. With ``glued`` it is also glued under ``name`` (MyST-NB) and closed, for a
+        ``{glue:figure}`` directive in the prose to show with a caption and alt text;
+        then nothing is returned, so that a cell ending with the call shows nothing
+        more (not the staging path)."""
+        path = plots.save(fig, name, self.staging / "figures")
+        if not glued:
+            return path
+        import matplotlib.pyplot as plt
+        from myst_nb import glue
+
+        glue(name, fig, display=False)
+        plt.close(fig)
+        return None
 
     def model_dir(self, dataset: data.Dataset | str, name: str = "") -> Path:
         """Where a trained model of this chapter is saved (``models/<dataset>[-name]``)."""
@@ -133,7 +147,7 @@ class Run:
         row = comparison.loc[metric] if hasattr(comparison, "loc") else comparison
         seeds = f"{int(row['a_seeds'])}/{int(row['b_seeds'])}" if "a_seeds" in row else "1"
         item = claims.evidence(claim, dataset=dataset, experiment=experiment, metric=metric, delta=row["delta"],
-                               low=row["low"], high=row["high"], p=row.get("p"), p_holm=p_holm,
+                               low=row["low"], high=row["high"], p=row.get("p"), p_holm=p_holm, se=row.get("se"),
                                outcome=outcome or stats.outcome(row["low"], row["high"], p_holm), seeds=seeds,
                                note=note)
         self.evidence.append(item)
@@ -177,7 +191,58 @@ class Run:
                 os.replace(sub, target / sub.name)
         runcache.store(self, final)
         shutil.rmtree(self.staging, ignore_errors=True)
-        print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min: {moved} result files in {final}")
+        print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min: {moved} result files in {shown(final)}")
+
+
+def shown(path: Path) -> str:
+    """A path as a page may print it: relative to the project (``results/cpu/…``),
+    else only its last part; never the machine's folders."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(paths.project_root().resolve()))
+    except ValueError:
+        return path.name
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def _warn_once(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show a library warning once per kind and text, without the file it came
+    from (a path into the virtual environment says nothing to a reader)."""
+    key = (category.__name__, str(message).strip())
+    if key in _warned:
+        return
+    _warned.add(key)
+    import sys
+
+    print(f"{category.__name__}: {key[1]}", file=sys.stderr)
+
+
+def _quiet_notebook() -> None:
+    """In a notebook: warnings once and without paths, and the fit cache's restored
+    trainings said in one line per cell (:func:`mlstc.models.fitcache.summary`)."""
+    warnings.showwarning = _warn_once
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from mlstc.models import fitcache
+
+    fitcache.collect()
+
+    def say_restored(result=None):
+        line = fitcache.summary()
+        if line:
+            print(line)
+
+    for old in [f for f in shell.events.callbacks["post_run_cell"] if getattr(f, "__name__", "") == "say_restored"]:
+        shell.events.unregister("post_run_cell", old)
+    shell.events.register("post_run_cell", say_restored)
 
 
 def _alive(pid: int) -> bool:
@@ -224,18 +289,18 @@ def setup(notebook: str, namespace: dict, *, show: bool = True) -> Run:
         print(f"strategy {strategy_name}: {replicas} replicas; each batch of `batch_size` is split across them")
     plots.style()
     warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto without ipywidgets
+    _quiet_notebook()
     import pandas as pd
 
     pd.set_option("display.max_colwidth", 200)
     if show:
         v = system.versions()
-        shown = {k: v[k] for k in ("python", "numpy", "pandas", "scikit-learn", "tensorflow", "keras", "keras-hub",
-                                   "transformers", "spacy") if k in v}
+        versions = {k: v[k] for k in ("python", "numpy", "pandas", "scikit-learn", "tensorflow", "keras",
+                                      "keras-hub", "transformers", "spacy") if k in v}
         machine = system.machine()
         print(f"notebook {notebook} | profile {run.profile.name} ({run.profile.description}) | seed {seed}")
         print(f"machine: {machine['cpu_count']} CPU cores, {machine.get('memory_gib', '?')} GiB"
               + (" | Colab" if system.in_colab() else ""))
-        print("versions: " + ", ".join(f"{k} {val}" for k, val in shown.items()))
-        print(f"results: staged in {run.staging}, moved to {results.run_dir(run.profile.name, notebook)} "
-              "when the chapter finishes")
+        print("versions: " + ", ".join(f"{k} {val}" for k, val in versions.items()))
+        print(f"results: {shown(results.run_dir(run.profile.name, notebook))}/, written when the chapter finishes")
     return run

@@ -1,33 +1,73 @@
 """Intervals, paired comparisons over seeds, multiplicity and verdicts
 (introduced in chapter 00; seeds and Holm in chapter 02).
 
-- :func:`bootstrap`: percentile intervals for one system, resampling test documents.
-- :func:`compare`: the difference ``b - a`` between two systems scored on the same
-  resampled documents (a paired bootstrap). With several training seeds per system it
-  is a two-level bootstrap: each resample draws test documents *and* seeds (with
-  replacement; the same seeds for both systems when they were trained on the same
-  ones), so the interval covers training noise as well as test-sample noise.
-- :func:`holm`: Holm's step-down adjustment of the p-values of a family of
-  comparisons (Holm 1979), so that "supported" survives testing many claims at once.
-- :func:`verdict`: plain words for a difference, its interval and adjusted p-value.
+**The rule, stated once.** Every interval and test resamples *test documents* with
+:func:`scipy.stats.bootstrap` (and, for systems trained with several seeds, the seeds
+too: documents and seeds are two samples drawn independently, a two-level bootstrap).
 
-Macro-F1 is computed over the labels where F1 is defined, in the point estimate and
-in every resample alike (:func:`mlstc.evaluation.metrics.macro_f1_from_counts`).
+- :func:`bootstrap`, one system: a 95% **BCa** interval (bias-corrected and
+  accelerated, Efron 1987). Macro-F1 is not a smooth statistic: a rare label that a
+  resample happens to leave out changes the average by a whole label's worth. BCa
+  corrects the resulting skew, where a plain percentile interval can leave the point
+  outside its own interval.
+- :func:`compare`, two systems on the same documents: the paired difference
+  ``b - a``, its **bootstrap standard error**, a normal (Wald) 95% interval
+  ``delta ± 1.96 se`` and the matching two-sided p-value. A p-value from counting
+  resamples can be no smaller than ``1 / resamples``, too coarse for a family of
+  hundreds of comparisons; the standard error gives intervals at any level, so an
+  adjusted interval always exists.
+- :func:`holm`: Holm's step-down adjustment over a family of comparisons (Holm 1979);
+  :func:`adjusted_interval` widens each interval by the same factor Holm applied to
+  its p-value, so an adjusted interval excludes zero exactly when the adjusted
+  p-value is below 0.05. An interval that excludes zero never reads "within noise".
+- :func:`verdict`: plain words for a difference, its adjusted interval and p.
+
+**Macro-F1 over a fixed label set.** Macro-F1 averages over the labels that occur
+(in the truth or the predictions) in the *full* test split, and every resample
+averages over the same labels. A resample that leaves out every document of a rare
+label (no truth, no prediction) says nothing new about it, so the label keeps its F1
+on the full split there. Averaging over whichever labels a resample contains instead
+dropped rare labels, usually the hard ones, and biased intervals upwards (paired
+systems then averaged over different labels); scoring a left-out label 0 biases them
+downwards wherever rare labels are predicted well.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from mlstc.evaluation import metrics
 
-SCORES = {  # (tp, fp, fn, documents) -> score, per resample
-    "micro_f1": lambda tp, fp, fn, n: metrics.micro_f1_from_counts(tp, fp, fn),
-    "macro_f1": lambda tp, fp, fn, n: metrics.macro_f1_from_counts(tp, fp, fn),
-    "binary_accuracy": lambda tp, fp, fn, n: 1 - (np.sum(fp, -1) + np.sum(fn, -1)) / (n * np.shape(tp)[-1]),
+ALPHA = 0.05
+Z95 = float(sps.norm.ppf(1 - ALPHA / 2))
+
+
+def _occurring(y_true, y_pred) -> np.ndarray:
+    """The fixed label set of a scored split: labels in its truth or predictions."""
+    return (y_true.sum(0) + y_pred.sum(0)) > 0
+
+
+def fixed_macro_f1(tp, fp, fn, labels, full) -> np.ndarray:
+    """Macro-F1 over the last axis, over exactly the labels in the mask ``labels``;
+    a label with no count in a resample keeps its F1 on the full split, ``full``."""
+    tp, fp, fn = (np.asarray(a, dtype=float) for a in (tp, fp, fn))
+    if not np.any(labels):
+        return np.zeros(tp.shape[:-1])
+    f1 = np.where((tp + fp + fn) > 0, metrics.f1_from_counts(tp, fp, fn), full)
+    return f1[..., np.asarray(labels, dtype=bool)].mean(-1)
+
+
+SCORES = {  # (tp, fp, fn, documents, fixed label set, each label's F1 on the full split) -> score, per resample
+    "micro_f1": lambda tp, fp, fn, n, labels, full: metrics.micro_f1_from_counts(tp, fp, fn),
+    "macro_f1": lambda tp, fp, fn, n, labels, full: fixed_macro_f1(tp, fp, fn, labels, full),
+    "binary_accuracy": lambda tp, fp, fn, n, labels, full: 1 - (np.sum(fp, -1) + np.sum(fn, -1))
+    / (n * np.shape(tp)[-1]),
 }
 
 
@@ -36,30 +76,70 @@ def resample_weights(n: int, n_samples: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_samples).astype(np.float64)
 
 
-def _quantiles(samples, confidence):
-    alpha = (1 - confidence) / 2
-    return float(np.quantile(samples, alpha)), float(np.quantile(samples, 1 - alpha))
+def _weights(indices: np.ndarray, n: int) -> np.ndarray:
+    """Index resamples ``(..., k)`` as draw counts per document ``(batch, n)``."""
+    flat = np.asarray(indices).reshape(-1, np.shape(indices)[-1])
+    rows = np.arange(len(flat))[:, None] * n
+    return np.bincount((flat + rows).ravel(), minlength=len(flat) * n).reshape(len(flat), n).astype(np.float64)
+
+
+class _Scorer:
+    """One system's scores on document resamples, from its per-document counts."""
+
+    def __init__(self, y_true, y_pred):
+        self.y_true, self.y_pred = y_true, y_pred
+        self.labels = _occurring(y_true, y_pred)
+        y, p = y_true.astype(np.float64), y_pred.astype(np.float64)
+        self.parts = (y * p, (1 - y) * p, y * (1 - p))
+        self.exact = (y_true == y_pred).all(1).astype(np.float64)
+        self.full = metrics.f1_from_counts(*(part.sum(0) for part in self.parts))
+
+    def __call__(self, name: str, weights: np.ndarray) -> np.ndarray:
+        drawn = weights.sum(1)
+        if name == "subset_accuracy":
+            return weights @ self.exact / drawn
+        tp, fp, fn = (weights @ part for part in self.parts)
+        return SCORES[name](tp, fp, fn, drawn, self.labels, self.full)
+
+
+def _flat_statistic(fn):
+    """scipy passes resamples with any leading batch shape: score them flat."""
+    def statistic(*samples, axis=-1):
+        shape = np.shape(samples[0])[:-1]
+        return np.asarray(fn(*samples)).reshape(shape)
+    return statistic
+
+
+def _bca(statistic, data, point: float, *, n_samples: int, seed: int, confidence: float) -> tuple[float, float]:
+    """scipy's BCa interval; a resampling distribution with no spread gives (point, point)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DegenerateDataWarning when every resample scores the same
+        result = sps.bootstrap(data, statistic, n_resamples=n_samples, vectorized=True, method="BCa",
+                               confidence_level=confidence, batch=200, rng=np.random.default_rng(seed))
+    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return point, point
+    return min(low, point), max(high, point)
 
 
 def bootstrap(y_true, y_pred, *, n_samples: int = 1000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
-    """Percentile bootstrap intervals for micro-F1, macro-F1 and subset accuracy.
-
-    Each resample is a vector of counts per document, so the per-label counts of all
-    resamples are one matrix product."""
+    """95% BCa intervals for micro-F1, macro-F1 (fixed label set) and subset accuracy."""
     y_true, y_pred = metrics._binary(y_true), metrics._binary(y_pred)
-    weights = resample_weights(len(y_true), n_samples, seed)
-    tp, fp, fn = metrics.counts(y_true, y_pred, weights)
-    samples = {name: SCORES[name](tp, fp, fn, len(y_true)) for name in ("micro_f1", "macro_f1")}
-    samples["subset_accuracy"] = weights @ (y_true == y_pred).all(1) / len(y_true)
+    n = len(y_true)
+    scorer = _Scorer(y_true, y_pred)
     point = metrics.evaluate(y_true, y_pred)
-    rows = {name: dict(zip(("value", "low", "high"), (point[name], *_quantiles(s, confidence))))
-            for name, s in samples.items()}
+    rows = {}
+    for name in ("micro_f1", "macro_f1", "subset_accuracy"):
+        statistic = _flat_statistic(lambda docs, name=name: scorer(name, _weights(docs, n)))
+        low, high = _bca(statistic, (np.arange(n),), point[name], n_samples=n_samples, seed=seed,
+                         confidence=confidence)
+        rows[name] = {"value": point[name], "low": low, "high": high}
     return pd.DataFrame(rows).T.rename_axis("metric")
 
 
 def table_row(y_true, y_pred, scores=None, *, n_samples: int = 1000, seed: int = 0) -> dict[str, float]:
     """Every metric of :func:`mlstc.evaluation.metrics.evaluate` plus
-    ``<metric>_low``/``<metric>_high`` 95% bootstrap bounds."""
+    ``<metric>_low``/``<metric>_high`` 95% BCa bounds."""
     row = metrics.evaluate(y_true, y_pred, scores)
     for name, interval in bootstrap(y_true, y_pred, n_samples=n_samples, seed=seed).iterrows():
         row[f"{name}_low"], row[f"{name}_high"] = interval["low"], interval["high"]
@@ -73,53 +153,72 @@ def _as_runs(pred) -> list[np.ndarray]:
     return [metrics._binary(p) for p in pred]
 
 
+def p_value(delta: float, se: float) -> float:
+    """Two-sided p-value of a difference with a normal sampling distribution."""
+    if se <= 0:
+        return 1.0 if delta == 0 else 0.0
+    return float(2 * sps.norm.sf(abs(delta) / se))
+
+
 def compare(y_true, pred_a, pred_b, *, n_samples: int = 1000, seed: int = 0, confidence: float = 0.95,
             paired_seeds: bool | None = None, scores: Sequence[str] = ("micro_f1", "macro_f1")) -> pd.DataFrame:
     """``b - a`` in each of ``scores`` (micro-F1, macro-F1, binary accuracy): the
-    difference of the seed means, its interval, a two-sided bootstrap p-value and
-    each side's seed spread.
+    difference of the seed means, its bootstrap standard error ``se``, the 95%
+    interval ``delta ± 1.96 se``, the two-sided p-value and each side's seed spread.
 
     ``pred_a``/``pred_b`` are binary prediction matrices, or lists of them (one per
-    training seed). With ``paired_seeds`` (default: both lists have the same length
-    and more than one entry) seed ``k`` of ``a`` and of ``b`` are drawn together,
-    as when both systems were trained with the same seeds.
+    training seed). Test documents are resampled, and so are the seeds (a second,
+    independent sample), so the interval covers training noise as well as test-sample
+    noise. With ``paired_seeds`` (default: both lists have the same length and more
+    than one entry) seed ``k`` of ``a`` and of ``b`` are drawn together, as when both
+    systems were trained with the same seeds.
     """
     y_true = metrics._binary(y_true)
     runs_a, runs_b = _as_runs(pred_a), _as_runs(pred_b)
     if paired_seeds is None:
         paired_seeds = len(runs_a) == len(runs_b) > 1
-    rng = np.random.default_rng(seed + 1)
-    weights = resample_weights(len(y_true), n_samples, seed)
-    counts_a = [metrics.counts(y_true, p, weights) for p in runs_a]
-    counts_b = [metrics.counts(y_true, p, weights) for p in runs_b]
-
-    def draw(k):
-        return rng.integers(0, k, size=(n_samples, k))
-
-    pick_a = draw(len(runs_a))
-    pick_b = pick_a if paired_seeds else draw(len(runs_b))
-    rows = {}
     n = len(y_true)
+    scorers_a = [_Scorer(y_true, p) for p in runs_a]
+    scorers_b = [_Scorer(y_true, p) for p in runs_b]
+    data = [np.arange(n)]  # documents, then the seeds of each side that has several
+    if paired_seeds:
+        data.append(np.arange(len(runs_a)))
+    else:
+        data += [np.arange(len(runs)) for runs in (runs_a, runs_b) if len(runs) > 1]
+
+    def seed_mean(scorers, name, weights, drawn):
+        per_seed = np.stack([s(name, weights) for s in scorers], 1)  # resamples x seeds
+        if drawn is None:
+            return per_seed.mean(1)
+        return np.take_along_axis(per_seed, drawn.reshape(len(weights), -1), 1).mean(1)
+
+    rows = {}
     for name in scores:
-        score = SCORES[name]
-        per_a = np.stack([score(*c, n) for c in counts_a], 1)  # resamples x seeds
-        per_b = np.stack([score(*c, n) for c in counts_b], 1)
-        diff = (np.take_along_axis(per_b, pick_b, 1).mean(1) - np.take_along_axis(per_a, pick_a, 1).mean(1))
+        def difference(docs, *seeds, name=name):
+            weights = _weights(docs, n)
+            if paired_seeds:
+                drawn_a = drawn_b = seeds[0]
+            else:
+                rest = list(seeds)
+                drawn_a = rest.pop(0) if len(runs_a) > 1 else None
+                drawn_b = rest.pop(0) if len(runs_b) > 1 else None
+            return seed_mean(scorers_b, name, weights, drawn_b) - seed_mean(scorers_a, name, weights, drawn_a)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = sps.bootstrap(tuple(data), _flat_statistic(difference), n_resamples=n_samples, vectorized=True,
+                                   method="percentile", batch=200, rng=np.random.default_rng(seed))
         point_a = [metrics.evaluate(y_true, p)[name] for p in runs_a]
         point_b = [metrics.evaluate(y_true, p)[name] for p in runs_b]
-        low, high = _quantiles(diff, confidence)
-        p_value = min(1.0, 2 * min(np.mean(diff <= 0), np.mean(diff >= 0)))
-        rows[name] = {"a": float(np.mean(point_a)), "b": float(np.mean(point_b)),
-                      "delta": float(np.mean(point_b) - np.mean(point_a)), "low": low, "high": high,
-                      "p": float(p_value), "a_seed_std": float(np.std(point_a, ddof=1)) if len(point_a) > 1 else 0.0,
+        delta = float(np.mean(point_b) - np.mean(point_a))
+        se = float(result.standard_error)
+        z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
+        rows[name] = {"a": float(np.mean(point_a)), "b": float(np.mean(point_b)), "delta": delta, "se": se,
+                      "low": delta - z * se, "high": delta + z * se, "p": p_value(delta, se),
+                      "a_seed_std": float(np.std(point_a, ddof=1)) if len(point_a) > 1 else 0.0,
                       "b_seed_std": float(np.std(point_b, ddof=1)) if len(point_b) > 1 else 0.0,
                       "a_seeds": len(runs_a), "b_seeds": len(runs_b)}
     return pd.DataFrame(rows).T.rename_axis("metric")
-
-
-def paired_bootstrap(y_true, pred_a, pred_b, **options) -> pd.DataFrame:
-    """:func:`compare` for one run of each system (kept for the chapters' wording)."""
-    return compare(y_true, pred_a, pred_b, **options)
 
 
 def holm(p_values: Sequence[float]) -> np.ndarray:
@@ -135,10 +234,32 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
+def adjusted_interval(delta: float, se: float, p: float, p_adjusted: float | None,
+                      alpha: float = ALPHA) -> tuple[float, float]:
+    """The interval matching an adjusted p-value: ``delta ± z se`` at level
+    ``1 - alpha / k``, where ``k = p_adjusted / p`` is the factor the adjustment
+    applied to this p-value (the family size for Bonferroni and Holm's first step).
+    It excludes zero exactly when ``p_adjusted < alpha``."""
+    if p_adjusted is None or not math.isfinite(p_adjusted):
+        k = 1.0
+    elif p <= 0:
+        k = 1.0 if p_adjusted <= 0 else math.inf
+    else:
+        k = max(1.0, p_adjusted / p)
+    z = float(sps.norm.isf(alpha / (2 * k))) if math.isfinite(k) else math.inf
+    return delta - z * se, delta + z * se
+
+
+def se_from_interval(low: float, high: float) -> float:
+    """The standard error behind a 95% normal interval (or an approximation to it,
+    for a percentile interval): its width over 2 x 1.96."""
+    return (high - low) / (2 * Z95)
+
+
 OUTCOMES = ("better", "worse", "within noise")
 
 
-def outcome(low: float, high: float, p_adjusted: float | None = None, alpha: float = 0.05) -> str:
+def outcome(low: float, high: float, p_adjusted: float | None = None, alpha: float = ALPHA) -> str:
     """``better`` when the interval is above zero (and the adjusted p-value, if
     given, is below ``alpha``), ``worse`` when below, else ``within noise``."""
     significant = p_adjusted is None or p_adjusted < alpha
@@ -150,12 +271,16 @@ def outcome(low: float, high: float, p_adjusted: float | None = None, alpha: flo
 
 
 def verdict(delta: float, low: float, high: float, p_adjusted: float | None = None) -> str:
-    """Plain words for a difference in F1 (points), its interval and adjusted p."""
-    words = {"better": "better", "worse": "worse", "within noise": "within noise"}[outcome(low, high, p_adjusted)]
-    text = f"{words}: {delta * 100:+.1f} points [{low * 100:+.1f}, {high * 100:+.1f}]"
+    """Plain words for a difference in F1 (points): its 95% interval, or with
+    ``p_adjusted`` the matching adjusted interval (:func:`adjusted_interval`, the
+    standard error read from the 95% interval) and the adjusted p-value."""
     if p_adjusted is None:
-        return text
-    return text + (", Holm p < 0.001" if p_adjusted < 0.001 else f", Holm p = {p_adjusted:.3f}")
+        return f"{outcome(low, high)}: {delta * 100:+.1f} points [{low * 100:+.1f}, {high * 100:+.1f}]"
+    se = se_from_interval(low, high)
+    low, high = adjusted_interval(delta, se, p_value(delta, se), p_adjusted)
+    shown = "adjusted p < 0.001" if p_adjusted < 0.001 else f"adjusted p = {p_adjusted:.3f}"
+    return (f"{outcome(low, high, p_adjusted)}: {delta * 100:+.1f} points [{low * 100:+.1f}, {high * 100:+.1f}], "
+            f"{shown}")
 
 
 def reaches(value: float, low: float, high: float, bar: float) -> str:

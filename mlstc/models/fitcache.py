@@ -72,6 +72,32 @@ FORMAT = 2  # how entries are keyed and stored; this module's own code is not in
 
 enabled = storage.fit_cache_enabled
 
+_collected: list[float] | None = None  # training seconds of the runs restored since the last summary
+
+
+def collect(on: bool = True) -> None:
+    """Collect restored trainings for :func:`summary` (one line per notebook cell,
+    :func:`mlstc.book.setup.setup` turns it on) instead of printing a line each."""
+    global _collected
+    _collected = [] if on else None
+
+
+def summary() -> str | None:
+    """One line for the trainings restored since the last call, or ``None``."""
+    if not _collected:
+        return None
+    count, minutes = len(_collected), sum(s for s in _collected if s == s) / 60
+    _collected.clear()
+    return (f"fit cache: {count} training{'s' if count != 1 else ''} restored ({minutes:.1f} min when trained; "
+            "MLSTC_FIT_CACHE=0 trains again)")
+
+
+def _restored(line: str, seconds: float) -> None:
+    if _collected is None:
+        print(line)
+    else:
+        _collected.append(float(seconds))
+
 
 def folder() -> Path:
     return paths.fits_dir()
@@ -221,8 +247,8 @@ def restore(model: keras.Model, k: str) -> dict | None:
     record = json.loads((entry / "record.json").read_text())
     os.utime(entry)  # recently used: kept longest
     minutes = record.get("seconds", float("nan")) / 60
-    print(f"{RESTORED}, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
-          f"that trained {minutes:.1f} min (key {k}; MLSTC_FIT_CACHE=0 trains again)")
+    _restored(f"{RESTORED}, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
+              f"that trained {minutes:.1f} min (key {k}; MLSTC_FIT_CACHE=0 trains again)", minutes * 60)
     return record | {"cached": True, "key": k}
 
 
@@ -329,9 +355,9 @@ def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Se
         record = json.loads((entry / "record.json").read_text())
         os.utime(entry)  # recently used: kept longest
         more = f"; {detail(fitted)}" if detail else ""
-        print(f"{RESTORED}, {kind} restored from a fit of {record.get('stored_at', '?')[:16]} that took "
-              f"{record.get('seconds', float('nan')) / 60:.1f} min{more} (key {entry.name}; "
-              f"MLSTC_FIT_CACHE=0 fits again)")
+        _restored(f"{RESTORED}, {kind} restored from a fit of {record.get('stored_at', '?')[:16]} that took "
+                  f"{record.get('seconds', float('nan')) / 60:.1f} min{more} (key {entry.name}; "
+                  "MLSTC_FIT_CACHE=0 fits again)", record.get("seconds", float("nan")))
         return fitted
     started = time.perf_counter()
     fitted = fit()

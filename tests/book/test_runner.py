@@ -28,6 +28,8 @@ def test_execute_injects_parameters_and_writes_the_executed_copy(tmp_path):
     executed = json.loads(out.read_text())
     assert executed["metadata"]["papermill"]["parameters"] == {"profile": "smoke", "value": 21}
     assert "smoke 42" in "".join(executed["cells"][-1]["outputs"][0]["text"])
+    injected = [c for c in executed["cells"] if runner.INJECTED_TAG in c["metadata"].get("tags", [])]
+    assert len(injected) == 1 and runner.HIDDEN_TAG in injected[0]["metadata"]["tags"]  # not on the page
 
 
 def test_a_failed_run_never_replaces_the_executed_copy(tmp_path):
@@ -66,11 +68,13 @@ def test_run_times_count_the_trainings_a_chapter_restored_from_the_fit_cache(tmp
 
     executed("02_lstm", 3.0, [f"{runner.RESTORED}, a\n", "epoch 1\n", f"{runner.RESTORED}, b\n"])
     executed("03_bert", 37.5, ["trained\n"])
+    executed("04_hierarchical", 2.0, ["fit cache: 12 trainings restored (41.0 min when trained; ...)\n",
+                                       "fit cache: 1 training restored (2.0 min when trained; ...)\n"])
     executed("99_environment", 0.1, [])
     times = runner.run_times(tmp_path)
-    assert list(times.index) == ["02_lstm", "03_bert", "all chapters"]
-    assert list(times["trainings restored"]) == [2, 0, 2]
-    assert times.loc["all chapters", "minutes"] == 40.5
+    assert list(times.index) == ["02_lstm", "03_bert", "04_hierarchical", "all chapters"]
+    assert list(times["trainings restored"]) == [2, 0, 13, 15]
+    assert times.loc["all chapters", "minutes"] == 42.5
 
 
 def test_run_log_keeps_a_chapters_cold_and_warm_runs_and_sums_the_book(tmp_path):

@@ -45,3 +45,60 @@ def test_verdict_words_and_reaching_a_bar():
     assert stats.reaches(0.885, 0.875, 0.897, 0.88) == "within noise of"  # the point is above, the interval spans
     assert stats.reaches(0.885, 0.881, 0.89, 0.88) == "reaches"
     assert stats.reaches(0.85, 0.84, 0.87, 0.88) == "misses"
+
+
+def _frequent_and_missed(seed=0):
+    # 20 frequent labels predicted well, 30 labels with one test document each, all missed
+    rng = np.random.default_rng(seed)
+    n = 300
+    y = np.zeros((n, 50), dtype=int)
+    y[:, :20] = rng.random((n, 20)) < 0.3
+    for j in range(20, 50):
+        y[rng.integers(n), j] = 1
+    pred = y.copy()
+    pred[:, :20] = np.where(rng.random((n, 20)) < 0.03, 1 - y[:, :20], y[:, :20])
+    pred[:, 20:] = 0
+    return y, pred
+
+
+def test_macro_interval_uses_the_full_label_set_and_is_centred():
+    y, pred = _frequent_and_missed()
+    row = stats.bootstrap(y, pred, n_samples=1000, seed=0).loc["macro_f1"]
+    third = (row["high"] - row["low"]) / 3
+    assert row["low"] + third <= row["value"] <= row["high"] - third
+    # averaging over the labels each resample happens to contain puts the point below
+    # the whole distribution: resamples drop the missed one-document labels
+    from mlstc.evaluation import metrics
+
+    tp, fp, fn = metrics.counts(y, pred, stats.resample_weights(len(y), 1000, 0))
+    assert np.quantile(metrics.macro_f1_from_counts(tp, fp, fn), 0.025) > row["value"]
+
+
+def test_p_values_resolve_large_families_and_match_adjusted_intervals():
+    y, pred = _frequent_and_missed()
+    worse = pred.copy()
+    worse[:, :20] = np.where(np.random.default_rng(5).random((len(y), 20)) < 0.08, 1 - y[:, :20], y[:, :20])
+    row = stats.compare(y, worse, pred, n_samples=500).loc["micro_f1"]
+    assert 0 < row["p"] < 0.05 / 384  # never exactly 0, small enough for a family of 384
+    assert row["low"] == pytest.approx(row["delta"] - stats.Z95 * row["se"])
+    p_family = stats.holm([row["p"]] + [0.5] * 383)[0]
+    assert p_family < 0.05
+    for p_adjusted in (0.001, 0.049, 0.051, 0.3):
+        low, high = stats.adjusted_interval(row["delta"], row["se"], row["p"], p_adjusted)
+        assert (low > 0) == (p_adjusted < 0.05)
+        assert stats.outcome(low, high, p_adjusted) == ("better" if p_adjusted < 0.05 else "within noise")
+
+
+def test_an_interval_that_excludes_zero_never_reads_within_noise():
+    # chapter 05's SEntFiN weighted mean: +0.9 [+0.3, +1.5] with Holm p = 0.056
+    text = stats.verdict(0.009, 0.003, 0.015, p_adjusted=0.056)
+    assert text.startswith("within noise")
+    low, high = text.split("[")[1].split("]")[0].split(", ")
+    assert low.startswith("-") and high.startswith("+")  # it spans zero, if only just
+    assert stats.verdict(0.009, 0.003, 0.015, p_adjusted=0.01).startswith("better")
+
+
+def test_paired_systems_share_one_label_set():
+    y, pred = _frequent_and_missed()
+    same = stats.compare(y, pred, pred, n_samples=200).loc["macro_f1"]
+    assert same["delta"] == 0 and same["se"] == 0 and same["p"] == 1.0

@@ -49,10 +49,25 @@ def test_a_recipe_costs_what_its_chapter_recorded_or_nothing():
     results.save(model="single", metrics={"micro_f1": 0.5, "validation_micro_f1": 0.6, "train seconds": 120.0},
                  wall_time_s=7.0, **common)
     results.save(model="ensemble", metrics={"micro_f1": 0.7, "validation_micro_f1": 0.8}, wall_time_s=30.0, **common)
-    best = results.recipes("smoke").loc["toy"]
+    best = results.recipes("smoke").loc[("toy", "best micro-F1")]
     assert best["model"] == "ensemble" and np.isnan(best["train minutes"])  # not the wall time at saving
     results.save(model="ensemble", metrics={"micro_f1": 0.7, "validation_micro_f1": 0.5}, **common)
-    assert results.recipes("smoke").loc["toy", "train minutes"] == 2.0
+    assert results.recipes("smoke").loc[("toy", "best micro-F1"), "train minutes"] == 2.0
+
+
+def test_one_recipe_per_objective_each_chosen_on_validation():
+    common = {"notebook": "05_x", "dataset": "toy", "profile": "smoke", "seed": 0, "label_names": ["a"]}
+    results.save(model="big", metrics={"micro_f1": 0.90, "macro_f1": 0.50, "validation_micro_f1": 0.930,
+                                       "validation_macro_f1": 0.55, "train seconds": 3600.0}, **common)
+    results.save(model="tail", metrics={"micro_f1": 0.89, "macro_f1": 0.59, "validation_micro_f1": 0.910,
+                                        "validation_macro_f1": 0.62, "train seconds": 600.0}, **common)
+    results.save(model="small", metrics={"micro_f1": 0.88, "macro_f1": 0.45, "validation_micro_f1": 0.925,
+                                         "validation_macro_f1": 0.50, "train seconds": 60.0}, **common)
+    table = results.recipes("smoke")
+    assert table.loc[("toy", "best micro-F1"), "model"] == "big"
+    assert table.loc[("toy", "best macro-F1"), "model"] == "tail"
+    assert table.loc[("toy", "best macro-F1"), "chosen by"] == "validation macro_f1"
+    assert table.loc[("toy", "cheapest within 1 point"), "model"] == "small"  # "tail" is 2 points behind
 
 
 def test_arrays_from_another_run_are_refused():

@@ -1,0 +1,116 @@
+"""The built book as a reader sees it: the HTML pages, not only the notebooks.
+
+The book is built once into a temporary folder from the committed ``book/``. Every
+page must be free of machine paths in its outputs, give every figure alt text and a
+caption, and load without a script error. Script errors are read from a real headless
+browser's console when one is installed (Chromium), else found by parsing the page's
+inline scripts for a ``const`` declared twice (the error sphinx-thebe caused on every
+page).
+
+Chapters whose executed copy predates the clean-output rules are listed in
+``AWAITING_RERUN``: their checks are expected to fail (strictly: once a chapter is
+rerun and passes, the list must lose it).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+bs4 = pytest.importorskip("bs4")
+
+ROOT = Path(__file__).resolve().parents[2]
+AWAITING_RERUN = {"02_lstm", "03_bert", "05_ensembles", "06_losses", "07_domain_adaptation"}
+PAGES = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+
+
+def machine_paths() -> re.Pattern:
+    """Absolute folders of this machine that a page must never show."""
+    folders = {str(ROOT), str(Path.home()), tempfile.gettempdir(), sys.prefix, "/tmp", "/root", "/home", "/work"}
+    alternatives = "|".join(re.escape(f.rstrip("/") + "/") for f in sorted(folders, key=len, reverse=True) if f)
+    return re.compile(rf"(?:{alternatives})|site-packages|\.venv/")
+
+
+@pytest.fixture(scope="session")
+def html(tmp_path_factory):
+    out = tmp_path_factory.mktemp("html")
+    builder = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run([str(builder), "build", str(ROOT), "--path-output", str(out), "--warningiserror",
+                             "--nitpick", "--quiet"], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out / "_build" / "html"
+
+
+def page(html, name):
+    return bs4.BeautifulSoup((html / "book" / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def expected_failure(name):
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="executed before the clean-output rules; "
+                                                                        "rerun the chapter"))
+            if n in AWAITING_RERUN else n for n in name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", expected_failure(PAGES))
+def test_outputs_show_no_machine_path(html, name):
+    outputs = page(html, name).select(".cell_output, .output")
+    text = "\n".join(o.get_text(" ") for o in outputs)
+    found = sorted(set(machine_paths().findall(text)))
+    assert not found, f"{name}: outputs show machine paths: {found}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", expected_failure(PAGES))
+def test_every_figure_has_alt_text_and_a_caption(html, name):
+    for image in page(html, name).find_all("img"):
+        if image.find_parent("a") is not None:  # a badge or a logo link
+            continue
+        assert image.get("alt", "").strip() and "png" not in image.get("alt", ""), \
+            f"{name}: an image without meaningful alt text ({image.get('src')})"
+        figure = image.find_parent("figure")
+        assert figure is not None and figure.find("figcaption") is not None, \
+            f"{name}: an image without a caption ({image.get('src')})"
+
+
+def duplicate_constants(soup) -> list[str]:
+    declared, twice = set(), []
+    for script in soup.find_all("script"):
+        if script.get("src"):
+            continue
+        for name in re.findall(r"\bconst\s+([A-Za-z_$][\w$]*)", script.get_text()):
+            if name in declared:
+                twice.append(name)
+            declared.add(name)
+    return twice
+
+
+def browser() -> str | None:
+    return next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PAGES)
+def test_pages_load_without_script_errors(html, name):
+    soup = page(html, name)
+    assert duplicate_constants(soup) == [], f"{name}: a constant declared twice in the page's scripts"
+    chrome = browser()
+    if chrome is None:
+        return
+    result = subprocess.run([chrome, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+                             "--v=0", "--virtual-time-budget=3000", "--dump-dom",
+                             (html / "book" / f"{name}.html").as_uri()],
+                            capture_output=True, text=True, timeout=120, env=dict(os.environ, HOME=tempfile.gettempdir()))
+    errors = [line for line in result.stderr.splitlines()
+              if "CONSOLE" in line and re.search(r"Uncaught|SyntaxError|TypeError|ReferenceError", line)]
+    assert not errors, f"{name}: console errors: {errors}"
+
+
+def test_a_twice_declared_constant_is_found():
+    soup = bs4.BeautifulSoup("<script>const A = 1; var b</script><script>const A = 2</script>", "html.parser")
+    assert duplicate_constants(soup) == ["A"]
