@@ -152,3 +152,31 @@ def forest(effects, ax=None, title: str = ""):
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     ax.set_title(title)
     return ax
+
+
+def training_curves(histories: dict, title: str = ""):
+    """One column per model: validation micro-F1 (top) and training loss (bottom)
+    by epoch, on their own axes (two scales on one axis overprint), the epoch that
+    early stopping kept marked."""
+    import numpy as np
+
+    fig, axes = plt.subplots(2, len(histories), figsize=(max(4.5 * len(histories), 6), 5), squeeze=False,
+                             sharex="col")
+    for (name, history), (top, bottom) in zip(histories.items(), axes.T):
+        epochs = np.arange(1, len(history["loss"]) + 1)
+        f1 = np.asarray(history["val_micro_f1"], dtype=float)
+        best = int(np.nanargmax(f1)) + 1
+        top.plot(epochs, f1, marker="o", color="C0", label="validation micro-F1")
+        bottom.plot(epochs, history["loss"], marker="o", color="C1", label="training loss")
+        for ax in (top, bottom):
+            ax.axvline(best, color="0.5", linestyle="--", linewidth=0.8, label="kept epoch")
+        top.set_title(name)
+        top.set_ylabel("validation micro-F1")
+        bottom.set_ylabel("training loss")
+        bottom.set_xlabel("epoch")
+    axes[0, 0].legend(loc="lower right", fontsize=8)
+    axes[1, 0].legend(loc="upper right", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

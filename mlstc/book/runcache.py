@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shutil
 from functools import cache
 from pathlib import Path
 
-from mlstc.core import code, paths, storage
+from mlstc.core import code, folders, paths, storage
 
 NOT_IN_KEY = ("profile", "datasets", "data_dir")
 KEEP = 3  # runs kept per (profile, chapter, data set): each can hold a fine-tuned BERT (about 90 MB)
@@ -143,23 +142,21 @@ def store(run, final: Path) -> None:
         if not files:
             continue
         folder = entry(run.profile.name, run.notebook, dataset_key, key)
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for f in files:
-            shutil.copy2(f, tmp / f.name)
-        for model in models_of(final, dataset_key):
-            shutil.copytree(model, tmp / MODELS / model.name)
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
-        os.utime(folder)
+
+        def write(tmp: Path, files=files, dataset_key=dataset_key) -> None:
+            for f in files:
+                shutil.copy2(f, tmp / f.name)
+            for model in models_of(final, dataset_key):
+                shutil.copytree(model, tmp / MODELS / model.name)
+
+        folders.publish(folder, write)
         prune(folder.parent)
 
 
 def prune(dataset_folder: Path, keep: int = KEEP) -> list[Path]:
     """Remove all but the ``keep`` most recently stored runs of one data set (an
     older run's code or parameters are rarely asked for again); the removed entries."""
-    runs = sorted((p for p in dataset_folder.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
+    runs = sorted((p for p in dataset_folder.iterdir() if p.is_dir() and not p.name.endswith(folders.TMP_SUFFIX)),
                   key=lambda p: p.stat().st_mtime, reverse=True)
     for old in runs[keep:]:
         shutil.rmtree(old, ignore_errors=True)

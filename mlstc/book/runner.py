@@ -101,7 +101,6 @@ def execute(
     return final
 
 
-RESTORED = storage.RESTORED  # the line a restored training prints outside a notebook (fitcache)
 RESTORED_SUMMARY = re.compile(r"fit cache: (\d+) trainings? restored")  # a notebook cell's one line (fitcache)
 
 
@@ -111,7 +110,7 @@ def restored_trainings(notebook: dict) -> int:
     line per training."""
     texts = ["".join(o.get("text", "")) for c in notebook.get("cells", []) for o in c.get("outputs", [])
              if o.get("output_type") == "stream"]
-    return sum(t.count(RESTORED) + sum(int(n) for n in RESTORED_SUMMARY.findall(t)) for t in texts)
+    return sum(t.count(storage.RESTORED) + sum(int(n) for n in RESTORED_SUMMARY.findall(t)) for t in texts)
 
 
 def _run_entry(path: Path) -> dict:

@@ -3,24 +3,27 @@
 
 **The rule, stated once.** Every interval and test resamples *test documents* with
 :func:`scipy.stats.bootstrap` (and, for systems trained with several seeds, the seeds
-too: documents and seeds are two samples drawn independently, a two-level bootstrap).
+too: documents and seeds are two samples drawn independently, a two-level bootstrap),
+and every interval is the point estimate plus or minus ``z`` bootstrap standard errors
+(Efron's standard interval), ``z = 1.96`` for 95%.
 
-- :func:`bootstrap`, one system: a 95% **BCa** interval (bias-corrected and
-  accelerated, Efron 1987). Macro-F1 is not a smooth statistic: a rare label that a
-  resample happens to leave out changes the average by a whole label's worth. BCa
-  corrects the resulting skew, where a plain percentile interval can leave the point
-  outside its own interval.
+- :func:`bootstrap`, one system: its 95% interval (clipped to [0, 1]).
 - :func:`compare`, two systems on the same documents: the paired difference
-  ``b - a``, its **bootstrap standard error**, a normal (Wald) 95% interval
-  ``delta ± 1.96 se`` and the matching two-sided p-value. A p-value from counting
-  resamples can be no smaller than ``1 / resamples``, too coarse for a family of
-  hundreds of comparisons; the standard error gives intervals at any level, so an
-  adjusted interval always exists.
+  ``b - a``, its standard error ``se``, the 95% interval and the matching two-sided
+  p-value. A p-value from counting resamples can be no smaller than ``1 / resamples``,
+  too coarse for a family of hundreds of comparisons; the standard error gives
+  intervals and p-values at any level.
 - :func:`holm`: Holm's step-down adjustment over a family of comparisons (Holm 1979);
   :func:`adjusted_interval` widens each interval by the same factor Holm applied to
   its p-value, so an adjusted interval excludes zero exactly when the adjusted
   p-value is below 0.05. An interval that excludes zero never reads "within noise".
 - :func:`verdict`: plain words for a difference, its adjusted interval and p.
+
+Why the standard interval rather than a percentile or BCa one: on Reuters the bootstrap
+distribution of macro-F1 sits below the point estimate (svm-tf-idf: resample mean 0.511
+against 0.519, no skew), so the percentile interval puts the point in its upper third and
+BCa, correcting for that estimated bias, in its lower third. The standard interval is
+centred on what was measured, and the same rule serves single systems and differences.
 
 **Macro-F1 over a fixed label set.** Macro-F1 averages over the labels that occur
 (in the truth or the predictions) in the *full* test split, and every resample
@@ -110,36 +113,36 @@ def _flat_statistic(fn):
     return statistic
 
 
-def _bca(statistic, data, point: float, *, n_samples: int, seed: int, confidence: float) -> tuple[float, float]:
-    """scipy's BCa interval; a resampling distribution with no spread gives (point, point)."""
+def _standard_error(statistic, data, *, n_samples: int, seed: int) -> float:
+    """The bootstrap standard error of ``statistic`` (0 when every resample scores the same)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DegenerateDataWarning when every resample scores the same
-        result = sps.bootstrap(data, statistic, n_resamples=n_samples, vectorized=True, method="BCa",
-                               confidence_level=confidence, batch=200, rng=np.random.default_rng(seed))
-    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return point, point
-    return min(low, point), max(high, point)
+        result = sps.bootstrap(data, statistic, n_resamples=n_samples, vectorized=True, method="percentile",
+                               batch=200, rng=np.random.default_rng(seed))
+    se = float(result.standard_error)
+    return se if math.isfinite(se) else 0.0
 
 
 def bootstrap(y_true, y_pred, *, n_samples: int = 1000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
-    """95% BCa intervals for micro-F1, macro-F1 (fixed label set) and subset accuracy."""
+    """Intervals for micro-F1, macro-F1 (fixed label set) and subset accuracy: the
+    value plus or minus ``z`` bootstrap standard errors, clipped to [0, 1]."""
     y_true, y_pred = metrics._binary(y_true), metrics._binary(y_pred)
     n = len(y_true)
     scorer = _Scorer(y_true, y_pred)
     point = metrics.evaluate(y_true, y_pred)
+    z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
     rows = {}
     for name in ("micro_f1", "macro_f1", "subset_accuracy"):
         statistic = _flat_statistic(lambda docs, name=name: scorer(name, _weights(docs, n)))
-        low, high = _bca(statistic, (np.arange(n),), point[name], n_samples=n_samples, seed=seed,
-                         confidence=confidence)
-        rows[name] = {"value": point[name], "low": low, "high": high}
+        se = _standard_error(statistic, (np.arange(n),), n_samples=n_samples, seed=seed)
+        rows[name] = {"value": point[name], "low": max(0.0, point[name] - z * se),
+                      "high": min(1.0, point[name] + z * se), "se": se}
     return pd.DataFrame(rows).T.rename_axis("metric")
 
 
 def table_row(y_true, y_pred, scores=None, *, n_samples: int = 1000, seed: int = 0) -> dict[str, float]:
     """Every metric of :func:`mlstc.evaluation.metrics.evaluate` plus
-    ``<metric>_low``/``<metric>_high`` 95% BCa bounds."""
+    ``<metric>_low``/``<metric>_high`` 95% bounds (:func:`bootstrap`)."""
     row = metrics.evaluate(y_true, y_pred, scores)
     for name, interval in bootstrap(y_true, y_pred, n_samples=n_samples, seed=seed).iterrows():
         row[f"{name}_low"], row[f"{name}_high"] = interval["low"], interval["high"]
@@ -204,14 +207,10 @@ def compare(y_true, pred_a, pred_b, *, n_samples: int = 1000, seed: int = 0, con
                 drawn_b = rest.pop(0) if len(runs_b) > 1 else None
             return seed_mean(scorers_b, name, weights, drawn_b) - seed_mean(scorers_a, name, weights, drawn_a)
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = sps.bootstrap(tuple(data), _flat_statistic(difference), n_resamples=n_samples, vectorized=True,
-                                   method="percentile", batch=200, rng=np.random.default_rng(seed))
+        se = _standard_error(_flat_statistic(difference), tuple(data), n_samples=n_samples, seed=seed)
         point_a = [metrics.evaluate(y_true, p)[name] for p in runs_a]
         point_b = [metrics.evaluate(y_true, p)[name] for p in runs_b]
         delta = float(np.mean(point_b) - np.mean(point_a))
-        se = float(result.standard_error)
         z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
         rows[name] = {"a": float(np.mean(point_a)), "b": float(np.mean(point_b)), "delta": delta, "se": se,
                       "low": delta - z * se, "high": delta + z * se, "p": p_value(delta, se),

@@ -36,7 +36,7 @@ from scipy.special import logit
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
-from mlstc.evaluation import metrics, thresholds
+from mlstc.evaluation import thresholds
 
 SPLITS = ("validation", "test")
 EPS = 1e-6

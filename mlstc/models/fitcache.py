@@ -47,12 +47,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from mlstc.core import code, paths, storage, system
+from mlstc.core import code, folders, paths, storage, system
 
 if TYPE_CHECKING:
     import keras
 
-RESTORED = storage.RESTORED  # how a restored run begins its line (runner.run_times counts them)
 T = TypeVar("T")
 
 
@@ -247,7 +246,7 @@ def restore(model: keras.Model, k: str) -> dict | None:
     record = json.loads((entry / "record.json").read_text())
     os.utime(entry)  # recently used: kept longest
     minutes = record.get("seconds", float("nan")) / 60
-    _restored(f"{RESTORED}, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
+    _restored(f"{storage.RESTORED}, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
               f"that trained {minutes:.1f} min (key {k}; MLSTC_FIT_CACHE=0 trains again)", minutes * 60)
     return record | {"cached": True, "key": k}
 
@@ -268,14 +267,8 @@ def _now() -> str:
 
 
 def _publish(entry: Path, write: Callable[[Path], None]) -> Path:
-    """Fill a temporary folder beside ``entry`` with ``write(folder)``, put it in
-    ``entry``'s place (a reader sees a whole entry or none), then trim the cache."""
-    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    write(tmp)
-    shutil.rmtree(entry, ignore_errors=True)
-    tmp.rename(entry)
+    """:func:`mlstc.core.folders.publish` the entry, then trim the cache."""
+    folders.publish(entry, write)
     prune()
     return entry
 
@@ -355,7 +348,7 @@ def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Se
         record = json.loads((entry / "record.json").read_text())
         os.utime(entry)  # recently used: kept longest
         more = f"; {detail(fitted)}" if detail else ""
-        _restored(f"{RESTORED}, {kind} restored from a fit of {record.get('stored_at', '?')[:16]} that took "
+        _restored(f"{storage.RESTORED}, {kind} restored from a fit of {record.get('stored_at', '?')[:16]} that took "
                   f"{record.get('seconds', float('nan')) / 60:.1f} min{more} (key {entry.name}; "
                   "MLSTC_FIT_CACHE=0 fits again)", record.get("seconds", float("nan")))
         return fitted
