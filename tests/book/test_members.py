@@ -6,6 +6,7 @@ import pytest
 from mlstc.book import members
 
 
+@pytest.mark.slow
 def test_every_combiner_name_runs_and_keeps_shapes():
     rng = np.random.default_rng(0)
     y_val = (rng.random((60, 3)) < 0.3).astype(int)
@@ -69,6 +70,7 @@ def test_an_ensemble_costs_its_kept_members_recorded_training():
         members.train_seconds("smoke", "other", ["svm-tf-idf"])
 
 
+@pytest.mark.slow
 def test_choose_pool_takes_the_pool_whose_best_combiner_validates_best():
     """Chapter 05's choice between its members with and without the fine-tune seeds:
     a member that is right on validation wins its pool the choice; equal pools tie and

@@ -23,6 +23,7 @@ def notebook(path, body, tags=()):
     return path
 
 
+@pytest.mark.slow
 def test_execute_injects_parameters_and_writes_the_executed_copy(tmp_path):
     source = notebook(tmp_path / "nb.ipynb", "print(profile, value * 2)")
     out = runner.execute(source, "smoke", {"value": runner.parse_value("21")}, output_dir=tmp_path / "book")
@@ -43,12 +44,14 @@ def test_a_failed_run_never_replaces_the_executed_copy(tmp_path):
     assert (book / "nb.ipynb").read_text() == "good copy"
 
 
+@pytest.mark.slow
 def test_timeout_is_reported(tmp_path):
     source = notebook(tmp_path / "nb.ipynb", "import time; time.sleep(60)")
     with pytest.raises(RuntimeError, match="ran past its 8 s timeout"):
         runner.execute(source, "smoke", output_dir=tmp_path / "book", timeout_s=8)
 
 
+@pytest.mark.slow
 def test_a_cell_tagged_raises_exception_must_raise_and_does_not_fail_the_run(tmp_path):
     source = notebook(tmp_path / "nb.ipynb", "from transformers import NoSuchClass", tags=["raises-exception"])
     out = runner.execute(source, "smoke", output_dir=tmp_path / "book")

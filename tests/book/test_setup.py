@@ -37,6 +37,7 @@ def own_csv(tmp_path):
     return synthetic.write_headlines(tmp_path / "mine" / "headlines.csv", rows=120, seed=1)
 
 
+@pytest.mark.slow
 def test_a_run_that_fails_midway_leaves_results_byte_for_byte_unchanged(tmp_path, own_csv):
     results = paths.results_dir("smoke")
     results.mkdir(parents=True)
@@ -53,6 +54,7 @@ def test_a_run_that_fails_midway_leaves_results_byte_for_byte_unchanged(tmp_path
     assert len(staged) == 1  # the partial output is kept where the message says
 
 
+@pytest.mark.slow
 def test_finish_moves_results_replaces_this_chapters_old_ones_and_fills_the_run_cache(tmp_path, own_csv):
     body = ("ds = next(iter(corpora.values()))\nimport numpy as np\n"
             "run.save(ds, 'prior', {'micro_f1': 0.3}, probs={'test': np.zeros((3, ds.num_labels))})\nrun.finish()")
@@ -98,6 +100,7 @@ def test_a_prerequisite_that_cannot_be_produced_fails_at_once_naming_it():
     assert time.perf_counter() - started < 5
 
 
+@pytest.mark.slow
 def test_missing_prerequisites_are_produced_by_the_runner_then_restored_from_the_cache(tmp_path, own_csv, capsys):
     from mlstc import data, results
 

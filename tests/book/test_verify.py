@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from mlstc.book import runner, verify
 from mlstc.book.cli import main
 from mlstc.core import paths
@@ -23,6 +25,7 @@ def test_compare_uses_the_saved_tolerance_and_skips_timings():
     assert table.loc[("svm", "micro_f1"), "tolerance"] == verify.DEFAULT_TOLERANCE
 
 
+@pytest.mark.slow
 def test_verify_reports_a_hand_altered_result_and_exits_1(data_dir, capsys):
     parameters = verify.committed_run(runner.find("00"))
     parameters.pop("profile", None)

@@ -58,6 +58,7 @@ def modapte(data_dir):
     return reuters.load(data_dir)
 
 
+@pytest.mark.slow
 def test_modapte_90_counts(modapte):
     assert modapte.num_labels == 90
     assert len(modapte.splits["train"]) + len(modapte.splits["validation"]) == 7770
@@ -76,6 +77,7 @@ def test_validation_is_stratified_carve_of_train_and_disjoint(modapte):
     assert share == pytest.approx(modapte.split("train").y.mean(0)[modapte.label_names.index("earn")], abs=0.01)
 
 
+@pytest.mark.slow
 def test_same_seed_same_splits_other_seed_other_validation(data_dir, modapte):
     again = reuters.load(data_dir, seed=0)
     other = reuters.load(data_dir, seed=1)
@@ -93,6 +95,7 @@ def test_topic_groups_file_matches_the_category_descriptions(data_dir, modapte):
     assert modapte.parent_of()["wheat"] == "commodity"
 
 
+@pytest.mark.slow
 def test_loads_from_the_uci_tarball(data_dir, tmp_path):
     archive = tmp_path / "data" / "reuters21578.tar.gz"
     archive.parent.mkdir()
@@ -106,6 +109,7 @@ def test_loads_from_the_uci_tarball(data_dir, tmp_path):
     assert sorted(p.name for p in archive.parent.iterdir()) == before  # the user's folder is left alone
 
 
+@pytest.mark.slow
 def test_downloads_only_into_the_cache_only_without_a_named_folder(data_dir, tmp_path, monkeypatch, capsys):
     archive = tmp_path / "upstream" / "reuters21578.tar.gz"
     archive.parent.mkdir()

@@ -68,6 +68,7 @@ def test_warmup_then_linear_decay():
     assert np.allclose(values, [0, 5e-4, 1e-3, 5e-4, 0, 0], atol=1e-9)
 
 
+@pytest.mark.slow
 def test_classifier_outputs_logits_that_ignore_padding(tokenizer):
     model = bert.classifier("", 3, prior=[0.5, 0.1, 0.01])
     assert np.allclose(model.get_layer("logits").bias.numpy(), np.log([1, 0.1 / 0.9, 0.01 / 0.99]), atol=1e-6)
@@ -78,6 +79,7 @@ def test_classifier_outputs_logits_that_ignore_padding(tokenizer):
     assert a.shape == (1, 3) and np.allclose(a, b, atol=1e-4)  # padding changes nothing
 
 
+@pytest.mark.slow
 def test_fine_tuning_learns_is_deterministic_and_predicts_in_order(trained, tokenizer):
     model, history = trained
     assert len(history.history["val_micro_f1"]) == 2 and history.history["loss"][-1] < history.history["loss"][0]
@@ -104,6 +106,7 @@ def test_chunk_logits_are_pooled_per_document(tokenizer):
     assert mean[0, 0] == pytest.approx(np.mean([len(s) for s, d in zip(encoded.ids, encoded.doc) if d == 0]))
 
 
+@pytest.mark.slow
 def test_training_throughput_counts_real_word_pieces(tokenizer):
     model = bert.compile(bert.classifier("", 2), learning_rate=1e-5, total_steps=10)
     encoded = wordpieces.encode(TEXTS, tokenizer, 32)
@@ -112,6 +115,7 @@ def test_training_throughput_counts_real_word_pieces(tokenizer):
     assert padded["padding_share"] > 0.3 and padded["word_pieces_per_s"] > 0 and padded["steps"] == 2
 
 
+@pytest.mark.slow
 def test_save_load_predict_round_trip(trained, tokenizer, tmp_path, capsys):
     model, _ = trained
     saved.save(tmp_path / "m", model, ["oil", "rates"], [0.5, 0.4], tokenizer=tokenizer,
@@ -127,6 +131,7 @@ def test_save_load_predict_round_trip(trained, tokenizer, tmp_path, capsys):
     assert "oil" in out and "rates" in out
 
 
+@pytest.mark.slow
 def test_a_bert_model_without_its_tokenizer_or_with_other_labels_is_refused(trained, tokenizer, tmp_path):
     model, _ = trained
     saved.save(tmp_path / "m", model, ["oil", "rates"], 0.5, tokenizer=tokenizer,

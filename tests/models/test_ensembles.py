@@ -42,6 +42,7 @@ def test_calibration_maps_scores_to_frequencies(case):
     assert np.mean(np.abs(calibrated["test"] - y["test"])) < np.mean(np.abs(scores["test"] - y["test"])) + 0.05
 
 
+@pytest.mark.slow
 def test_stacking_is_out_of_fold_and_never_sees_test_labels(case):
     y, members = case
     stacked = ensembles.stack_logreg(members, y["validation"])
@@ -75,6 +76,7 @@ def test_weighted_combiners_score_validation_out_of_fold(case, name):
         assert not np.allclose(again.probs["test"], fitted.probs["test"], rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_lightgbm_stacker_learns_from_pairs(case):
     y, members = case
     out = ensembles.stack_lightgbm(members, y["validation"], y["validation"].mean(0))
@@ -96,6 +98,7 @@ def test_rank_mean_keeps_each_labels_base_rate():
     assert np.all(np.diff(combined["validation"][np.argsort(combined["validation"][:, 0]), 0]) >= 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ensembles.NAMES)
 def test_a_fitted_combiner_reproduces_its_test_probabilities_after_pickling(case, name):
     import pickle

@@ -54,6 +54,7 @@ def test_same_content_is_restored_not_trained(capsys):
     assert len(entries()) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["label", "text_epochs", "seed", "learning_rate", "width", "validation"])
 def test_changed_content_or_settings_trains_again(change):
     parts = data()
@@ -78,6 +79,7 @@ def test_changed_content_or_settings_trains_again(change):
     assert len(entries()) == 2
 
 
+@pytest.mark.slow
 def test_switched_off_trains_and_stores_nothing(monkeypatch):
     monkeypatch.setenv(fitcache.ENV, "0")
     parts = data()
@@ -94,6 +96,7 @@ def test_random_numbers_after_a_restored_run_match_a_trained_one():
     np.testing.assert_array_equal(np.random.random(3), after_training)
 
 
+@pytest.mark.slow
 def test_text_models_are_cached_by_their_texts():
     texts = ["rates rise", "oil falls", "bank profit up", "grain exports", "rates cut", "oil price"] * 4
     y = np.array([[i % 2, (i // 2) % 2] for i in range(len(texts))], dtype="float32")
@@ -116,6 +119,7 @@ def test_text_models_are_cached_by_their_texts():
     assert not training.fit_texts(text_model(swapped), swapped, y, texts[:6], y[:6], epochs=2, batch_size=8).cached
 
 
+@pytest.mark.slow
 def test_train_many_restores_every_head():
     x_train, y_train, x_val, y_val = data()
     options = {"losses": ["bce", "focal"], "epochs": 3, "patience": 2, "seed": 0}
@@ -164,6 +168,7 @@ def test_digest_of_a_sparse_matrix_follows_its_content_not_its_object():
     assert digest(m) != digest(sp.csc_matrix(m))
 
 
+@pytest.mark.slow
 def test_prune_removes_least_recently_used(tmp_path):
     parts = data()
     for units in (4, 5, 6):

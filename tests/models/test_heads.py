@@ -42,6 +42,7 @@ def test_unknown_head_kind():
         heads.head(4, 2, "transformer")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["linear", "mlp"])
 def test_heads_trained_side_by_side_match_separate_runs(kind):
     x, y = separable(400, 0)

@@ -52,6 +52,7 @@ def test_mcloss_matches_the_numpy_reference_on_a_hand_made_case():
     assert got == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_hierarchical_model_trains_and_predicts_coherently(tmp_path):
     import keras
 

@@ -37,6 +37,7 @@ def test_attention_pooling_in_a_model_with_embedding_mask_and_serialisation(tmp_
     assert np.allclose(np.asarray(model(np.array([[3, 4, 0, 0, 0, 0]])))[0], before[0], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_micro_f1_callback_logs_for_early_stopping():
     import keras
 

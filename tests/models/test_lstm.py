@@ -29,12 +29,14 @@ def trained():
     return model
 
 
+@pytest.mark.slow
 def test_lstm_takes_raw_text_and_outputs_logits(trained):
     logits = np.asarray(trained.predict(as_text_input(["oil slumps", "rates rise"]), verbose=0))
     assert logits.shape == (2, 2)
     assert logits.min() < 0 < logits.max()  # logits, not probabilities
 
 
+@pytest.mark.slow
 def test_save_load_predict_round_trip(trained, tmp_path, capsys):
     saved.save(tmp_path / "m", trained, ["oil", "rates"], [0.5, 0.4], dataset="toy")
     predictor = saved.Predictor(tmp_path / "m")
@@ -47,6 +49,7 @@ def test_save_load_predict_round_trip(trained, tmp_path, capsys):
     assert "* oil" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_the_cli_loads_a_saved_lstm_in_a_fresh_process(trained, tmp_path):
     """``python -m mlstc predict`` runs in a new interpreter, where no chapter has
     imported the module that registers the LSTM's layers with Keras."""
@@ -89,6 +92,7 @@ def test_article_example1_accuracy_is_categorical_accuracy_in_keras3():
     assert metrics.binary_accuracy(y, np.zeros_like(y)) == pytest.approx(89 / 90)
 
 
+@pytest.mark.slow
 def test_bucketed_training_learns_and_predictions_keep_input_order():
     import keras
 

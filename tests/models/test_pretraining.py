@@ -44,6 +44,7 @@ def test_masked_batches_feed_bert_masked_lm_with_masks_only_on_real_pieces():
     assert not np.isin(labels[chosen], pretraining.special_ids(tokenizer)).any()
 
 
+@pytest.mark.slow
 def test_pretraining_lowers_held_out_mlm_loss_and_records_its_curve(adapted):
     curve = adapted.curve
     assert [c["step"] for c in curve] == [0, 4, 8] and adapted.steps == 8
@@ -51,6 +52,7 @@ def test_pretraining_lowers_held_out_mlm_loss_and_records_its_curve(adapted):
     assert curve[-1]["heldout_loss"] < curve[0]["heldout_loss"]
 
 
+@pytest.mark.slow
 def test_a_time_budget_stops_pretraining_early_and_windows_cut_once_are_taken_as_they_are():
     windows = pretraining.sequences(TEXTS, checkpoints.tokenizer(""), max_length=32)
     short = pretraining.pretrain("", windows, max_length=32, batch_size=8, steps=400, log_every=2, budget_s=0.0,
@@ -60,6 +62,7 @@ def test_a_time_budget_stops_pretraining_early_and_windows_cut_once_are_taken_as
         pretraining.pretrain("", windows, max_length=8, steps=1)
 
 
+@pytest.mark.slow
 def test_adapted_checkpoint_loads_like_any_checkpoint(adapted, tmp_path):
     tokenizer = checkpoints.tokenizer("")
     directory = pretraining.save_checkpoint(adapted, tokenizer, tmp_path / "minilm-dapt", source="all-MiniLM-L6-v2")
@@ -79,6 +82,7 @@ def test_adapted_checkpoint_loads_like_any_checkpoint(adapted, tmp_path):
         pretraining.save_checkpoint(adapted, tokenizer, tmp_path / "other")
 
 
+@pytest.mark.slow
 def test_finetune_reads_chapter_03_settings_and_trains_from_any_checkpoint(adapted, tmp_path):
     from mlstc import data
     from mlstc.data import synthetic
@@ -101,6 +105,7 @@ def test_finetune_reads_chapter_03_settings_and_trains_from_any_checkpoint(adapt
     assert out.model.loss.__class__.__name__ != "BinaryCrossentropy"
 
 
+@pytest.mark.slow
 def test_without_steps_the_schedule_is_sized_to_the_budget(monkeypatch):
     monkeypatch.setattr(pretraining, "step_seconds", lambda *a, **k: 5.0)  # as if one step took five seconds
     out = pretraining.pretrain("", TEXTS, max_length=32, batch_size=8, budget_s=40.0, log_every=2,
@@ -114,6 +119,7 @@ def test_without_steps_the_schedule_is_sized_to_the_budget(monkeypatch):
         pretraining.pretrain("", TEXTS, max_length=32)
 
 
+@pytest.mark.slow
 def test_the_same_pretraining_again_is_restored_from_the_fit_cache(adapted, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MLSTC_CACHE_DIR", str(tmp_path / "shared"))
     options = dict(max_length=32, batch_size=8, learning_rate=3e-4, steps=4, log_every=2, heldout_fraction=0.25)

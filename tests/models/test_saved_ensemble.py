@@ -62,6 +62,7 @@ def test_boosting_and_chains_as_objects_give_what_the_functions_give(fitted):
     assert np.array_equal(linear.fit_chains(x_train, train.y, orders=2).probabilities(x_test), chains["test"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ensemble-selection", "stacking-logreg", "rank-mean"])
 def test_a_saved_ensemble_predicts_new_text_as_the_ensemble_predicted_test(fitted, tmp_path, name, capsys):
     ds, members, probs, calibration = fitted
