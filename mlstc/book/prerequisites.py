@@ -24,7 +24,7 @@ import os
 from pathlib import Path
 
 from mlstc import results
-from mlstc.book import runcache
+from mlstc.book import runcache, shown
 from mlstc.book.runner import CHAIN_ENV
 from mlstc.core import paths
 
@@ -39,7 +39,7 @@ def _present(folder: Path, dataset_key: str, model: str, sizes: dict | None = No
         return False
     stale = {s: (len(probs[s]), n) for s, n in (sizes or {}).items() if s in probs and len(probs[s]) != n}
     if stale:  # saved for other documents (another profile's size, an older copy of the data)
-        print(f"prerequisites: {json_path} is for other documents ("
+        print(f"prerequisites: {json_path.name} is for other documents ("
               + ", ".join(f"{s}: {a} rows, this run has {b}" for s, (a, b) in stale.items()) + "); it is made again")
         return False
     return True
@@ -64,8 +64,8 @@ def restore_cached(profile: str, chapter: str, models: list[str], dataset_key: s
     hit = runcache.restore(profile, chapter, dataset_key, parameters,
                            [f"{results.stem(dataset_key, m)}.json" for m in models], results.run_dir(profile, chapter))
     if hit and not missing(profile, chapter, models, [dataset_key], {dataset_key: sizes} if sizes else None):
-        print(f"prerequisites: {', '.join(models)} of {chapter} for {dataset_key} restored from the run cache "
-              f"({hit}); nothing retrained")
+        print(f"prerequisites: {', '.join(models)} of {chapter} for {dataset_key} restored from the run cache; "
+              "nothing retrained")
         return True
     return False
 
@@ -93,7 +93,8 @@ def ensure(run, chapter: str, models: list[str], specs: dict[str, str]) -> None:
     if not todo:
         return
     print(f"prerequisites: {', '.join(models)} of {notebook.stem} missing for {', '.join(todo)}: running "
-          f"{notebook.stem} now ({profile} profile, seed {run.seed}); its results go to {folder}", flush=True)
+          f"{notebook.stem} now ({profile} profile, seed {run.seed}); its results go to {shown.path(folder)}",
+          flush=True)
     overrides = {"datasets": ",".join(specs[k] for k in todo), "seed": run.seed}
     if run.parameters.get("data_dir"):
         overrides["data_dir"] = run.parameters["data_dir"]

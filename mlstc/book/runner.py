@@ -24,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+from mlstc.book import shown
 from mlstc.core import paths, profiles, storage
 
 CHAIN_ENV = "MLSTC_PREREQUISITE_CHAIN"  # the chapters a prerequisite run is made for (set by prerequisites.ensure)
@@ -96,7 +97,8 @@ def execute(
     final = output_dir / notebook.name
     shutil.move(partial, final)
     log_run(final, made_for=made_for)
-    print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: done in {time.perf_counter() - started:.0f} s -> {final}",
+    print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: done in {time.perf_counter() - started:.0f} s -> "
+          f"{shown.path(final)}",
           flush=True)
     return final
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mlstc import data, results
-from mlstc.book import plots, runcache
+from mlstc.book import plots, runcache, shown
 from mlstc.core import paths, profiles, storage, system
 from mlstc.evaluation import metrics
 from mlstc.results import claims
@@ -191,17 +191,8 @@ class Run:
                 os.replace(sub, target / sub.name)
         runcache.store(self, final)
         shutil.rmtree(self.staging, ignore_errors=True)
-        print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min: {moved} result files in {shown(final)}")
-
-
-def shown(path: Path) -> str:
-    """A path as a page may print it: relative to the project (``results/cpu/…``),
-    else only its last part; never the machine's folders."""
-    path = Path(path)
-    try:
-        return str(path.resolve().relative_to(paths.project_root().resolve()))
-    except ValueError:
-        return path.name
+        print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min: {moved} result files in "
+              f"{shown.path(final)}")
 
 
 _warned: set[tuple[str, str]] = set()
@@ -302,5 +293,5 @@ def setup(notebook: str, namespace: dict, *, show: bool = True) -> Run:
         print(f"machine: {machine['cpu_count']} CPU cores, {machine.get('memory_gib', '?')} GiB"
               + (" | Colab" if system.in_colab() else ""))
         print("versions: " + ", ".join(f"{k} {val}" for k, val in versions.items()))
-        print(f"results: {shown(results.run_dir(run.profile.name, notebook))}/, written when the chapter finishes")
+        print(f"results: {shown.path(results.run_dir(run.profile.name, notebook))}/, written when the chapter finishes")
     return run
