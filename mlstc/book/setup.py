@@ -214,7 +214,6 @@ def _quiet_notebook() -> None:
     """In a notebook: warnings once and without paths, and the fit cache's restored
     trainings said in one line per cell (:func:`mlstc.models.fitcache.summary`)."""
     warnings.showwarning = _warn_once
-    os.environ.setdefault("TQDM_DISABLE", "1")
     try:
         from IPython import get_ipython
     except ImportError:

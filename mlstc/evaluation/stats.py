@@ -90,37 +90,34 @@ class _Scorer:
     """One system's scores on document resamples, from its per-document counts."""
 
     def __init__(self, y_true, y_pred):
-        self.y_true, self.y_pred = y_true, y_pred
         self.labels = _occurring(y_true, y_pred)
         y, p = y_true.astype(np.float64), y_pred.astype(np.float64)
         self.parts = (y * p, (1 - y) * p, y * (1 - p))
         self.exact = (y_true == y_pred).all(1).astype(np.float64)
         self.full = metrics.f1_from_counts(*(part.sum(0) for part in self.parts))
 
-    def __call__(self, name: str, weights: np.ndarray) -> np.ndarray:
+    def __call__(self, names: Sequence[str], weights: np.ndarray) -> np.ndarray:
+        """``(len(names), resamples)``: each score, the label counts computed once."""
         drawn = weights.sum(1)
-        if name == "subset_accuracy":
-            return weights @ self.exact / drawn
         tp, fp, fn = (weights @ part for part in self.parts)
-        return SCORES[name](tp, fp, fn, drawn, self.labels, self.full)
+        return np.stack([weights @ self.exact / drawn if name == "subset_accuracy"
+                         else SCORES[name](tp, fp, fn, drawn, self.labels, self.full) for name in names])
 
 
-def _flat_statistic(fn):
-    """scipy passes resamples with any leading batch shape: score them flat."""
-    def statistic(*samples, axis=-1):
+def _standard_errors(statistic, data, *, outputs: int, n_samples: int, seed: int) -> np.ndarray:
+    """The bootstrap standard error of each of the ``outputs`` values that
+    ``statistic(*resampled_data)`` returns per resample (0 where every resample
+    scores the same). scipy passes resamples with any leading batch shape."""
+    def flat(*samples, axis=-1):
         shape = np.shape(samples[0])[:-1]
-        return np.asarray(fn(*samples)).reshape(shape)
-    return statistic
+        return np.asarray(statistic(*samples)).reshape(outputs, *shape)
 
-
-def _standard_error(statistic, data, *, n_samples: int, seed: int) -> float:
-    """The bootstrap standard error of ``statistic`` (0 when every resample scores the same)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DegenerateDataWarning when every resample scores the same
-        result = sps.bootstrap(data, statistic, n_resamples=n_samples, vectorized=True, method="percentile",
+        result = sps.bootstrap(data, flat, n_resamples=n_samples, vectorized=True, method="percentile",
                                batch=200, rng=np.random.default_rng(seed))
-    se = float(result.standard_error)
-    return se if math.isfinite(se) else 0.0
+    se = np.atleast_1d(np.asarray(result.standard_error, dtype=float))
+    return np.where(np.isfinite(se), se, 0.0)
 
 
 def bootstrap(y_true, y_pred, *, n_samples: int = 1000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
@@ -131,12 +128,11 @@ def bootstrap(y_true, y_pred, *, n_samples: int = 1000, seed: int = 0, confidenc
     scorer = _Scorer(y_true, y_pred)
     point = metrics.evaluate(y_true, y_pred)
     z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
-    rows = {}
-    for name in ("micro_f1", "macro_f1", "subset_accuracy"):
-        statistic = _flat_statistic(lambda docs, name=name: scorer(name, _weights(docs, n)))
-        se = _standard_error(statistic, (np.arange(n),), n_samples=n_samples, seed=seed)
-        rows[name] = {"value": point[name], "low": max(0.0, point[name] - z * se),
-                      "high": min(1.0, point[name] + z * se), "se": se}
+    names = ("micro_f1", "macro_f1", "subset_accuracy")
+    errors = _standard_errors(lambda docs: scorer(names, _weights(docs, n)), (np.arange(n),), outputs=len(names),
+                              n_samples=n_samples, seed=seed)
+    rows = {name: {"value": point[name], "low": max(0.0, point[name] - z * se), "high": min(1.0, point[name] + z * se),
+                   "se": float(se)} for name, se in zip(names, errors)}
     return pd.DataFrame(rows).T.rename_axis("metric")
 
 
@@ -180,7 +176,7 @@ def compare(y_true, pred_a, pred_b, *, n_samples: int = 1000, seed: int = 0, con
     runs_a, runs_b = _as_runs(pred_a), _as_runs(pred_b)
     if paired_seeds is None:
         paired_seeds = len(runs_a) == len(runs_b) > 1
-    n = len(y_true)
+    n, scores = len(y_true), tuple(scores)
     scorers_a = [_Scorer(y_true, p) for p in runs_a]
     scorers_b = [_Scorer(y_true, p) for p in runs_b]
     data = [np.arange(n)]  # documents, then the seeds of each side that has several
@@ -189,29 +185,31 @@ def compare(y_true, pred_a, pred_b, *, n_samples: int = 1000, seed: int = 0, con
     else:
         data += [np.arange(len(runs)) for runs in (runs_a, runs_b) if len(runs) > 1]
 
-    def seed_mean(scorers, name, weights, drawn):
-        per_seed = np.stack([s(name, weights) for s in scorers], 1)  # resamples x seeds
+    def seed_mean(scorers, weights, drawn):
+        per_seed = np.stack([s(scores, weights) for s in scorers], -1)  # scores x resamples x seeds
         if drawn is None:
-            return per_seed.mean(1)
-        return np.take_along_axis(per_seed, drawn.reshape(len(weights), -1), 1).mean(1)
+            return per_seed.mean(-1)
+        picks = drawn.reshape(len(weights), -1)
+        return np.take_along_axis(per_seed, np.broadcast_to(picks, (len(scores), *picks.shape)), -1).mean(-1)
 
+    def difference(docs, *seeds):
+        weights = _weights(docs, n)
+        if paired_seeds:
+            drawn_a = drawn_b = seeds[0]
+        else:
+            rest = list(seeds)
+            drawn_a = rest.pop(0) if len(runs_a) > 1 else None
+            drawn_b = rest.pop(0) if len(runs_b) > 1 else None
+        return seed_mean(scorers_b, weights, drawn_b) - seed_mean(scorers_a, weights, drawn_a)
+
+    errors = _standard_errors(difference, tuple(data), outputs=len(scores), n_samples=n_samples, seed=seed)
+    points_a = [metrics.evaluate(y_true, p) for p in runs_a]
+    points_b = [metrics.evaluate(y_true, p) for p in runs_b]
+    z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
     rows = {}
-    for name in scores:
-        def difference(docs, *seeds, name=name):
-            weights = _weights(docs, n)
-            if paired_seeds:
-                drawn_a = drawn_b = seeds[0]
-            else:
-                rest = list(seeds)
-                drawn_a = rest.pop(0) if len(runs_a) > 1 else None
-                drawn_b = rest.pop(0) if len(runs_b) > 1 else None
-            return seed_mean(scorers_b, name, weights, drawn_b) - seed_mean(scorers_a, name, weights, drawn_a)
-
-        se = _standard_error(_flat_statistic(difference), tuple(data), n_samples=n_samples, seed=seed)
-        point_a = [metrics.evaluate(y_true, p)[name] for p in runs_a]
-        point_b = [metrics.evaluate(y_true, p)[name] for p in runs_b]
-        delta = float(np.mean(point_b) - np.mean(point_a))
-        z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
+    for name, se in zip(scores, errors):
+        point_a, point_b = [m[name] for m in points_a], [m[name] for m in points_b]
+        delta, se = float(np.mean(point_b) - np.mean(point_a)), float(se)
         rows[name] = {"a": float(np.mean(point_a)), "b": float(np.mean(point_b)), "delta": delta, "se": se,
                       "low": delta - z * se, "high": delta + z * se, "p": p_value(delta, se),
                       "a_seed_std": float(np.std(point_a, ddof=1)) if len(point_a) > 1 else 0.0,

@@ -245,9 +245,9 @@ def restore(model: keras.Model, k: str) -> dict | None:
     model.set_weights(weights)
     record = json.loads((entry / "record.json").read_text())
     os.utime(entry)  # recently used: kept longest
-    minutes = record.get("seconds", float("nan")) / 60
+    seconds = record.get("seconds", float("nan"))
     _restored(f"{storage.RESTORED}, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
-              f"that trained {minutes:.1f} min (key {k}; MLSTC_FIT_CACHE=0 trains again)", minutes * 60)
+              f"that trained {seconds / 60:.1f} min (key {k}; MLSTC_FIT_CACHE=0 trains again)", seconds)
     return record | {"cached": True, "key": k}
 
 

@@ -180,6 +180,17 @@ def effect(row) -> str:
     return f"{points(row['delta'])} [{points(row['adj_low'])}, {points(row['adj_high'])}] {metric}"
 
 
+def decisive(evidence: pd.DataFrame) -> pd.DataFrame:
+    """Per claim, at most two evidence rows: the strongest for the claim (the
+    highest adjusted lower bound) and the strongest against it (the lowest adjusted
+    upper bound), when they differ."""
+    picked = []
+    for _, rows in evidence.groupby("claim", sort=False):
+        best, worst = rows["adj_low"].idxmax(), rows["adj_high"].idxmin()
+        picked += [best] if best == worst else [best, worst]
+    return evidence.loc[picked]
+
+
 @dataclasses.dataclass
 class Assessment:
     """The verdict page's content: ``claims`` (one row per claim), ``experiments``
@@ -190,14 +201,8 @@ class Assessment:
     evidence: pd.DataFrame
 
     def decisive(self) -> pd.DataFrame:
-        """Per claim, at most two evidence rows: the strongest for the claim (the
-        highest adjusted lower bound) and the strongest against it (the lowest
-        adjusted upper bound), when they differ."""
-        picked = []
-        for claim, rows in self.evidence.groupby("claim", sort=False):
-            best, worst = rows["adj_low"].idxmax(), rows["adj_high"].idxmin()
-            picked += [best] if best == worst else [best, worst]
-        return self.evidence.loc[picked]
+        """:func:`decisive` of this assessment's evidence."""
+        return decisive(self.evidence)
 
 
 def assess(profile: str, alpha: float = stats.ALPHA) -> Assessment:
@@ -208,13 +213,13 @@ def assess(profile: str, alpha: float = stats.ALPHA) -> Assessment:
     if len(evidence):
         experiments = (evidence.groupby(keys, sort=False)["verdict"].agg(lambda v: experiment_outcome(list(v)))
                        .rename("outcome").reset_index())
-    decisive = Assessment(pd.DataFrame(), experiments, evidence).decisive()
+    strongest = decisive(evidence)
     out = []
     for claim in CLAIMS:
         mine = experiments[experiments["claim"] == claim.id]
         verdict = overall(mine["outcome"])
         holds = sorted({f"{r.dataset}: {r.experiment}" for r in mine.itertuples() if r.outcome == "holds"})
-        shown = decisive[decisive["claim"] == claim.id]
+        shown = strongest[strongest["claim"] == claim.id]
         rows = evidence[evidence["claim"] == claim.id]
         out.append({"id": claim.id, "claim": claim.text, "verdict": verdict,
                     "experiments": len(mine), "hold": len(holds), "holds for": holds,
