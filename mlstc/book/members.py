@@ -6,9 +6,10 @@ Platt-scales SVM scores, as chapter 05 does; :func:`combine` applies a combiner 
 chapter-05 name. Chapter 06 uses both to add a fine-tune to chapter 05's best ensemble.
 :func:`save_ensemble` saves chapter 05's chosen ensemble with every member it uses
 (:func:`member_model` finds or refits the earlier chapters' members) for
-``python -m mlstc predict``. Chapter 05 also trains more seeds of chapter 03's
-fine-tune (:func:`seed_member`) and lets validation decide whether its combiners use
-them (:func:`choose_pool`); :func:`pool` says what it chose.
+``python -m mlstc predict``. Chapter 03 fine-tunes with several seeds and saves the
+extra ones as ``bert-128-seed1``, ... (:func:`seed_member`); chapter 05 lets
+validation decide whether its combiners use them (:func:`choose_pool`), and
+:func:`pool` says what it chose.
 """
 
 from __future__ import annotations
@@ -29,13 +30,17 @@ SAVED = {"01_preprocessing": ["svm-tf-idf", "logreg-tf-idf", "svm-MiniLM-frozen"
 HIERARCHY = {"04_hierarchical": ["hierarchical-minilm-frozen"]}
 MEMBER_NAMES = {"hierarchical-minilm-frozen": "hierarchical"}  # a saved result's name -> its name as a member
 COMBINERS = ensembles.NAMES
-_SEED_MEMBER = re.compile(r"bert-\d+-seed\d+")  # chapter 05's extra seeds of chapter 03's fine-tune
+_SEED_MEMBER = re.compile(r"bert-\d+-seed\d+")  # chapter 03's extra seeds of its fine-tune
 
 
-def seed_member(base: str, seed: int) -> str:
-    """The member name of chapter 03's fine-tune ``base`` (``bert-128``) trained by
-    chapter 05 with another ``seed``: ``bert-128-seed1``."""
-    return f"{base}-seed{seed}"
+seed_member = results.seed_name  # chapter 03's fine-tune ``bert-128`` with seed 1: ``bert-128-seed1``
+
+
+def fine_tune_seeds(profile: str, seed: int = 0) -> list[str]:
+    """The extra seeds of chapter 03's fine-tune that its run with ``seed`` saves in
+    ``profile`` (one fewer than the profile's seeds): ``["bert-128-seed1", ...]``."""
+    base = SAVED["03_bert"][0]
+    return [seed_member(base, seed + k) for k in range(1, profiles.resolve(profile).seeds)]
 
 
 def pool(profile: str, dataset_key: str) -> list[str] | None:
@@ -48,21 +53,23 @@ def pool(profile: str, dataset_key: str) -> list[str] | None:
     return record.get("extra", {}).get("pool")
 
 
-def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -> dict[str, dict]:
+def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None,
+           seeds: list[str] | None = None) -> dict[str, dict]:
     """``{member: {"validation": P, "test": P}}`` for ``dataset`` (a loaded
     :class:`mlstc.data.Dataset`): the members of every chapter in :data:`SAVED`, or
     only of the chapters that come ``before`` the one named (chapter 05 gathers the
-    members it did not train itself with ``before="05_ensembles"``). With chapter 05,
-    its pool: the fine-tune seeds it trained are included when its combiners use them
-    (:func:`pool`). A chapter's members missing from ``results/`` (a chapter run alone)
+    members it did not train itself with ``before="05_ensembles"``). ``seeds`` names
+    extra seeds of chapter 03's fine-tune to include (:func:`fine_tune_seeds`); by
+    default, with chapter 05, those in its pool (:func:`pool`), else none. A chapter's members missing from ``results/`` (a chapter run alone)
     are restored from the run cache when a run with default parameters and ``seed`` is
     there."""
     chapters = dict(SAVED) | (HIERARCHY if dataset.hierarchy else {})
     if before is not None:
         chapters = {chapter: models for chapter, models in chapters.items() if chapter < before}
-    if "05_ensembles" in chapters:
+    if seeds is None and "05_ensembles" in chapters:
         seeds = [name for name in pool(profile, dataset.key) or [] if _SEED_MEMBER.fullmatch(name)]
-        chapters["05_ensembles"] = chapters["05_ensembles"] + seeds
+    if seeds and "03_bert" in chapters:
+        chapters["03_bert"] = chapters["03_bert"] + list(seeds)
     y_val = dataset.split("validation").y
     members = {}
     sizes = dataset.sizes()
@@ -83,7 +90,7 @@ def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None) -
 def _source(name: str) -> tuple[str, str] | None:
     """``(chapter, saved result name)`` of a member an earlier chapter saved, or ``None``."""
     if _SEED_MEMBER.fullmatch(name):
-        return "05_ensembles", name
+        return "03_bert", name
     for chapter, models in (SAVED | HIERARCHY).items():
         for stored in models:
             if name in (stored, MEMBER_NAMES.get(stored)):
@@ -237,11 +244,14 @@ def member_model(profile: str, dataset, name: str, *, seed: int = 0):
     Chapter 05's own members come from chapter 05."""
     from mlstc.core import storage
 
-    chapter = (_source(name) or (None,))[0]
+    chapter, stored = _source(name) or (None, None)
     if chapter in ("02_lstm", "03_bert"):
-        folder = results.run_dir(profile, chapter) / "models" / storage.slug(dataset.key)
+        own_name = stored in SAVED[chapter]  # the chapter's first seed is saved under the data set's key alone
+        folder = results.run_dir(profile, chapter) / "models" / storage.slug(dataset.key if own_name
+                                                                              else f"{dataset.key}-{stored}")
         if not folder.is_dir():
-            prerequisites.restore_cached(profile, chapter, SAVED[chapter], dataset.key, seed=seed)
+            prerequisites.restore_cached(profile, chapter, SAVED[chapter] + ([] if own_name else [stored]),
+                                         dataset.key, seed=seed)
         if not folder.is_dir():
             raise FileNotFoundError(f"{chapter} saved no model for {dataset.key} in {folder}; run "
                                     f"`python -m mlstc run {chapter[:2]} --profile {profile}` to make it")

@@ -276,6 +276,40 @@ def hide_injected(nb) -> None:
             cell.metadata["tags"] = [*tags, HIDDEN_TAG]
 
 
+_ABSOLUTE = re.compile(r"/(?:[\w.+@-]+/)+[\w.+@-]*")
+
+
+def _machine_folders() -> tuple[str, ...]:
+    import tempfile
+
+    folders = {str(paths.project_root()), str(Path.home()), tempfile.gettempdir(), sys.prefix}
+    return tuple(f.rstrip("/") + "/" for f in folders if f)
+
+
+def hide_paths(nb) -> None:
+    """Write every machine path in the outputs (the checkout, home, a temporary
+    folder, the virtual environment; an error message naming an installed module's
+    file, say) as :func:`mlstc.book.shown.path` does: relative, or from the package's
+    folder on. Other text, URLs included, is left as it is."""
+    folders = _machine_folders()
+
+    def clean(text: str) -> str:
+        def one(match):
+            found = match.group(0)
+            machine = found.startswith(folders) or "site-packages" in found or "dist-packages" in found
+            return shown.path(found) if machine else found
+
+        return _ABSOLUTE.sub(one, text)
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["evalue"] = clean(output.get("evalue", ""))
+                output["traceback"] = [clean(line) for line in output.get("traceback", [])]
+            elif output.get("output_type") == "stream":
+                output["text"] = clean(output.get("text", ""))
+
+
 def parse_value(text: str):
     """A command-line parameter value: a Python literal (``3``, ``1e-4``, ``True``)
     where it is one, else the string itself."""
@@ -324,6 +358,7 @@ def _main(argv: list[str]) -> int:
         pass  # papermill flags every error, expected or not: check_errors decides
     nb = nbformat.read(output, as_version=4)
     hide_injected(nb)
+    hide_paths(nb)
     try:
         check_errors(nb)
     except RuntimeError as error:

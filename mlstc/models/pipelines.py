@@ -70,15 +70,19 @@ class KerasHead:
     def __getstate__(self):  # the Keras model travels as a .keras file, not in the pickle
         return {"model": None, "columns": self.columns}
 
+    def save_model(self, path: Path) -> None:
+        import keras
+
+        keras.Model(self.model.inputs, self.model.outputs, name=self.model.name).save(path)
+
     def load_model(self, path: Path) -> None:
         from mlstc.core import system
+        from mlstc.models.registry import register_keras_classes
 
         system.import_tensorflow()
         import keras
 
-        from mlstc.models import saved
-
-        saved.register_keras_classes()
+        register_keras_classes()
         self.model = keras.saving.load_model(path, compile=False)
 
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from mlstc.core import system
 from mlstc.models import bert, training
+from mlstc.models.registry import register_keras_classes
 from mlstc.text import wordpieces
 
 system.import_tensorflow()
@@ -90,12 +91,9 @@ def save_pipeline(model_dir, pipeline, label_names, thresholds, **info) -> Path:
     its labels and thresholds to ``model_dir``."""
     import joblib
 
-    from mlstc.models import pipelines
-
     model_dir = _fresh(model_dir)
-    if isinstance(pipeline.scorer, pipelines.KerasHead):
-        model = pipeline.scorer.model
-        keras.Model(model.inputs, model.outputs, name=model.name).save(model_dir / HEAD_FILE)
+    if hasattr(pipeline.scorer, "save_model"):  # a Keras head travels beside the pickle
+        pipeline.scorer.save_model(model_dir / HEAD_FILE)
     joblib.dump(pipeline, model_dir / PIPELINE_FILE)
     _write_labels(model_dir, label_names, thresholds, "probabilities", info)
     return model_dir
@@ -128,14 +126,6 @@ def save_ensemble(model_dir, members: dict, fitted, label_names, thresholds, *, 
         {"members": combiner.members, "combiner": type(combiner).__name__, "label_names": list(label_names),
          "thresholds": _thresholds(thresholds, label_names), "info": info}, indent=1, default=str) + "\n")
     return model_dir
-
-
-def register_keras_classes() -> None:
-    """Import every module of the package that registers Keras classes (layers,
-    losses), so that a saved model naming them loads in a fresh process, such as
-    ``python -m mlstc predict``: Keras finds a custom class only once the module that
-    registers it has run, and a chapter's process had imported them while training."""
-    from mlstc.models import bert, hierarchy, layers, losses, lstm  # noqa: F401
 
 
 def load(model_dir):

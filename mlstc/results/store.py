@@ -31,6 +31,12 @@ def stem(dataset: str, model: str) -> str:
     return f"{storage.slug(dataset)}__{storage.slug(model)}"
 
 
+def seed_name(model: str, seed: int) -> str:
+    """The name a model trained again with another ``seed`` is saved under:
+    ``bert-128-seed1`` for ``bert-128`` with seed 1 (chapter 03's extra fine-tunes)."""
+    return f"{model}-seed{seed}"
+
+
 def run_dir(profile: str, notebook: str) -> Path:
     return paths.results_dir(profile) / storage.slug(notebook)
 

@@ -25,7 +25,10 @@ import pytest
 bs4 = pytest.importorskip("bs4")
 
 ROOT = Path(__file__).resolve().parents[2]
-AWAITING_RERUN = {"03_bert", "05_ensembles", "06_losses", "07_domain_adaptation"}
+AWAITING_RERUN = {"06_losses", "07_domain_adaptation"}
+# 03's run of the article's Example 2 prints transformers' file in its ImportError; the
+# runner writes such paths relative (runner.hide_paths) from the chapter's next run on
+AWAITING_PATHS = {"03_bert"}
 PAGES = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -50,14 +53,14 @@ def page(html, name):
     return bs4.BeautifulSoup((html / "book" / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
 
 
-def expected_failure(name):
+def expected_failure(name, awaiting=frozenset()):
     return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="executed before the clean-output rules; "
                                                                         "rerun the chapter"))
-            if n in AWAITING_RERUN else n for n in name]
+            if n in AWAITING_RERUN | awaiting else n for n in name]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", expected_failure(PAGES))
+@pytest.mark.parametrize("name", expected_failure(PAGES, AWAITING_PATHS))
 def test_outputs_show_no_machine_path(html, name):
     outputs = page(html, name).select(".cell_output, .output")
     text = "\n".join(o.get_text(" ") for o in outputs)

@@ -92,9 +92,10 @@ def test_choose_pool_takes_the_pool_whose_best_combiner_validates_best():
         members.choose_pool({"p": ["noise", "bert-128-seed9"]}, pool, y_val, y_val)
 
 
-def test_gather_reads_chapter_05s_seed_members_only_when_its_pool_kept_them():
-    """Chapter 06 adds a fine-tune to chapter 05's pool: the extra fine-tune seeds are
-    in it for a corpus whose combiners were fitted with them, and not otherwise."""
+def test_gather_reads_chapter_03s_seed_members_only_when_chapter_05s_pool_kept_them():
+    """Chapter 06 adds a fine-tune to chapter 05's pool: chapter 03's extra fine-tune
+    seeds are in it for a corpus whose combiners were fitted with them, and not
+    otherwise; chapter 05 itself names the seeds it reads."""
     from types import SimpleNamespace
 
     from mlstc import results
@@ -107,7 +108,7 @@ def test_gather_reads_chapter_05s_seed_members_only_when_its_pool_kept_them():
         fixed = [m for models in members.SAVED.values() for m in models]
         seeds = ["bert-128-seed1", "bert-128-seed2"]
         for name in fixed + seeds:
-            chapter = "05_ensembles" if name in seeds else members._source(name)[0]
+            chapter = members._source(name)[0]
             results.save(notebook=chapter, dataset=key, model=name, profile="smoke", seed=0,
                          metrics={"micro_f1": 0.5, "train seconds": 10.0}, label_names=["a", "b"],
                          probs={"validation": rng.random((30, 2)), "test": rng.random((10, 2))})
@@ -118,5 +119,10 @@ def test_gather_reads_chapter_05s_seed_members_only_when_its_pool_kept_them():
         gathered = members.gather("smoke", ds)
         assert set(gathered) == set(fixed + (seeds if keeps_seeds else [])), key
         assert members.pool("smoke", key) == fixed + (seeds if keeps_seeds else [])
-    assert members.train_seconds("smoke", "kept", seeds) == 20.0  # chapter 05 recorded them
+    assert members.train_seconds("smoke", "kept", seeds) == 20.0  # chapter 03 recorded them
     assert members.pool("smoke", "absent") is None
+    assert members._source("bert-128-seed1") == ("03_bert", "bert-128-seed1")
+    in_05 = members.gather("smoke", ds, before="05_ensembles", seeds=seeds[:1])  # ds: the "dropped" corpus
+    assert set(in_05) == {m for c, models in members.SAVED.items() if c < "05_ensembles" for m in models} | {seeds[0]}
+    assert members.fine_tune_seeds("smoke") == ["bert-128-seed1"]  # the smoke profile trains two seeds
+    assert members.fine_tune_seeds("cpu", seed=3) == ["bert-128-seed4", "bert-128-seed5"]

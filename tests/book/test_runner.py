@@ -163,3 +163,28 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")  # Linux: a zombie (killed, not yet reaped) is gone too
     return not stat.is_file() or stat.read_text().split(")")[-1].split()[0] != "Z"
+
+
+def test_hide_paths_writes_machine_paths_as_a_reader_should_see_them():
+    import sys
+
+    import nbformat
+
+    from mlstc.book import runner
+    from mlstc.core import paths
+
+    installed = f"{sys.prefix}/lib/python3.11/site-packages/transformers/__init__.py"
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("from transformers import X")
+    cell.outputs = [
+        nbformat.v4.new_output("error", ename="ImportError", evalue=f"cannot import name 'X' ({installed})",
+                               traceback=[f"\x1b[31mImportError\x1b[39m: cannot import name 'X' ({installed})"]),
+        nbformat.v4.new_output("stream", name="stdout",
+                               text=f"wrote {paths.project_root()}/results/cpu/x.json; see https://github.com/a/b\n"),
+    ]
+    nb.cells.append(cell)
+    runner.hide_paths(nb)
+    error, stream = cell.outputs
+    assert error["evalue"] == "cannot import name 'X' (transformers/__init__.py)"
+    assert error["traceback"][0].endswith("(transformers/__init__.py)")
+    assert stream["text"] == "wrote results/cpu/x.json; see https://github.com/a/b\n"

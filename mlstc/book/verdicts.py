@@ -1,0 +1,64 @@
+"""The comparison-and-claim step every chapter ends with, written once.
+
+A chapter compares systems with :func:`mlstc.evaluation.stats.compare`, wraps each
+comparison in a :class:`Comparison` (which claims of the article it bears on, and how
+the verdict page should name it), and calls :func:`judge`: the p-values of every
+comparison and metric form one family for Holm's adjustment, each becomes evidence for
+its claims (``run.claim``), and the returned table gives each a verdict in words with
+the adjusted interval that matches it. :func:`outcome_counts` says how a set of rows
+came out ("2 better, 1 within noise") for a chapter's summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from mlstc.evaluation import stats
+
+METRICS = ("micro_f1", "macro_f1")
+
+
+@dataclass
+class Comparison:
+    """``table`` (from ``stats.compare(y, a, b)``: ``b - a``) of ``dataset``, shown as
+    ``name`` ("X vs Y": X is ``b``); ``claims`` maps each claim it bears on to the
+    experiment's name on the verdict page."""
+
+    dataset: str
+    name: str
+    table: pd.DataFrame
+    claims: dict[str, str] = field(default_factory=dict)
+
+
+def judge(run, comparisons: Sequence[Comparison], metrics: Sequence[str] = METRICS) -> pd.DataFrame:
+    """Holm-adjust every comparison and metric as one family, record each as
+    evidence for its claims, and return one row per comparison and metric: dataset,
+    comparison, metric, seeds (``X/Y``), verdict (with the adjusted interval),
+    outcome, delta and p_holm."""
+    adjusted = iter(stats.holm([c.table.loc[m, "p"] for c in comparisons for m in metrics]))
+    rows = []
+    for c in comparisons:
+        for metric in metrics:
+            p_holm = float(next(adjusted))
+            row = c.table.loc[metric]
+            for claim, experiment in c.claims.items():
+                run.claim(claim, c.dataset, experiment, c.table, metric=metric, p_holm=p_holm)
+            verdict = stats.verdict(row["delta"], row["low"], row["high"], p_holm)
+            rows.append({"dataset": c.dataset, "comparison": c.name, "metric": metric,
+                         "seeds": f"{int(row['b_seeds'])}/{int(row['a_seeds'])}", "verdict": verdict,
+                         "outcome": verdict.split(":")[0], "delta": float(row["delta"]), "p_holm": p_holm})
+    return pd.DataFrame(rows)
+
+
+def outcome_counts(judged: pd.DataFrame) -> str:
+    """How the rows of ``judged`` came out, e.g. ``"2 better, 1 within noise"``."""
+    counts = judged["outcome"].value_counts()
+    return ", ".join(f"{counts[w]} {w}" for w in stats.OUTCOMES if w in counts) or "none"
+
+
+def shown(judged: pd.DataFrame) -> pd.DataFrame:
+    """The table a page shows: dataset, comparison and metric as the index; seeds and verdict."""
+    return judged.set_index(["dataset", "comparison", "metric"])[["seeds", "verdict"]]

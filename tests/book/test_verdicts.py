@@ -1,0 +1,41 @@
+"""The comparison-and-claim step: one Holm family, evidence per claim, verdict words."""
+
+import numpy as np
+import pandas as pd
+
+from mlstc.book import verdicts
+
+
+class _Run:
+    def __init__(self):
+        self.claims = []
+
+    def claim(self, claim, dataset, experiment, table, metric="micro_f1", p_holm=None):
+        self.claims.append((claim, dataset, experiment, metric, p_holm))
+
+
+def _table(delta, se):
+    rows = {}
+    for metric in verdicts.METRICS:
+        from mlstc.evaluation import stats
+
+        rows[metric] = {"delta": delta, "se": se, "low": delta - 1.96 * se, "high": delta + 1.96 * se,
+                        "p": stats.p_value(delta, se), "a_seeds": 1, "b_seeds": 3}
+    return pd.DataFrame(rows).T
+
+
+def test_judge_adjusts_the_family_records_claims_and_words_the_verdicts():
+    run = _Run()
+    family = [verdicts.Comparison("reuters", "big vs svm", _table(0.05, 0.01), {"contextual": "big vs svm"}),
+              verdicts.Comparison("reuters", "tiny vs svm", _table(0.004, 0.002)),  # p about 0.046 alone
+              verdicts.Comparison("sentfin", "worse vs svm", _table(-0.03, 0.01), {"linear": "w", "rnn": "w2"})]
+    judged = verdicts.judge(run, family)
+    assert len(judged) == 6 and list(judged["seeds"].unique()) == ["3/1"]
+    tiny = judged[judged["comparison"] == "tiny vs svm"]
+    assert (tiny["outcome"] == "within noise").all()  # significant alone, not after Holm over six
+    assert np.all(tiny["p_holm"] > 0.05)
+    assert verdicts.outcome_counts(judged) == "2 better, 2 worse, 2 within noise"
+    assert [c[0] for c in run.claims] == ["contextual", "contextual", "linear", "rnn", "linear", "rnn"]
+    assert all(c[4] is not None for c in run.claims)
+    assert list(verdicts.shown(judged).columns) == ["seeds", "verdict"]
+    assert verdicts.outcome_counts(judged.iloc[:0]) == "none"
