@@ -77,10 +77,7 @@ def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None,
         if prerequisites.missing(profile, chapter, models, [dataset.key], {dataset.key: sizes}):  # run alone: the cache
             prerequisites.restore_cached(profile, chapter, models, dataset.key, seed=seed, sizes=sizes)
         for name in models:
-            path = results.path(profile, chapter, dataset.key, name)
-            record, probs = results.load(profile, chapter, dataset.key, name), results.load_probs(path)
-            columns = [record["label_names"].index(label) for label in dataset.label_names]
-            probs = {s: probs[s][:, columns] for s in ("validation", "test")}
+            probs = results.probs_for(profile, chapter, dataset, name)
             if name.startswith("svm"):
                 probs = ensembles.calibrate(probs, y_val, seed=seed)
             members[MEMBER_NAMES.get(name, name)] = probs

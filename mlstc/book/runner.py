@@ -290,7 +290,8 @@ def hide_paths(nb) -> None:
     """Write every machine path in the outputs (the checkout, home, a temporary
     folder, the virtual environment; an error message naming an installed module's
     file, say) as :func:`mlstc.book.shown.path` does: relative, or from the package's
-    folder on. Other text, URLs included, is left as it is."""
+    folder on; papermill's record of the input and output paths too. Other text, URLs
+    included, is left as it is."""
     folders = _machine_folders()
 
     def clean(text: str) -> str:
@@ -301,6 +302,10 @@ def hide_paths(nb) -> None:
 
         return _ABSOLUTE.sub(one, text)
 
+    papermill = nb.get("metadata", {}).get("papermill", {})
+    for key in ("input_path", "output_path"):  # where papermill read and wrote it: provenance, not the machine
+        if isinstance(papermill.get(key), str):
+            papermill[key] = clean(papermill[key])
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":

@@ -50,7 +50,7 @@ PROFILES: dict[str, Profile] = {
         bootstrap_samples=1000,
         # chapters 05 and 06 take more than an hour on 2 cores (README): a limit that stops
         # runaway runs, not one that `make book` meets only on a fast machine
-        notebook_timeout_s=2 * 60 * 60,
+        notebook_timeout_s=150 * 60,
         max_epochs=40,
         benchmark_steps=20,
         seeds=3,

