@@ -60,9 +60,9 @@ def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None,
     only of the chapters that come ``before`` the one named (chapter 05 gathers the
     members it did not train itself with ``before="05_ensembles"``). ``seeds`` names
     extra seeds of chapter 03's fine-tune to include (:func:`fine_tune_seeds`); by
-    default, with chapter 05, those in its pool (:func:`pool`), else none. A chapter's members missing from ``results/`` (a chapter run alone)
-    are restored from the run cache when a run with default parameters and ``seed`` is
-    there."""
+    default, with chapter 05, those in its pool (:func:`pool`), else none. A chapter's
+    members missing from ``results/`` (a chapter run alone) are restored from the run
+    cache when a run with default parameters and ``seed`` is there."""
     chapters = dict(SAVED) | (HIERARCHY if dataset.hierarchy else {})
     if before is not None:
         chapters = {chapter: models for chapter, models in chapters.items() if chapter < before}
