@@ -5,9 +5,9 @@ models of chapters 01-04 and chapter 05's own), keeps the data set's label colum
 Platt-scales SVM scores, as chapter 05 does; :func:`combine` applies a combiner by its
 chapter-05 name. Chapter 06 uses both to add a fine-tune to chapter 05's best ensemble.
 :func:`save_ensemble` saves chapter 05's chosen ensemble with every member it uses
-(:func:`member_model` finds or refits the earlier chapters' members) for
+(:func:`member_model` finds the directories the earlier chapters saved them in) for
 ``python -m mlstc predict``. Chapter 03 fine-tunes with several seeds and saves the
-extra ones as ``bert-128-seed1``, ... (:func:`seed_member`); chapter 05 lets
+extra ones as ``bert-128-seed1``, ... (:func:`mlstc.results.seed_name`); chapter 05 lets
 validation decide whether its combiners use them (:func:`choose_pool`), and
 :func:`pool` says what it chose.
 """
@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import re
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlstc import results
-from mlstc.book import prerequisites, runcache
+from mlstc.book import prerequisites
 from mlstc.core import profiles
 from mlstc.models import ensembles
 
@@ -33,14 +32,10 @@ COMBINERS = ensembles.NAMES
 _SEED_MEMBER = re.compile(r"bert-\d+-seed\d+")  # chapter 03's extra seeds of its fine-tune
 
 
-seed_member = results.seed_name  # chapter 03's fine-tune ``bert-128`` with seed 1: ``bert-128-seed1``
-
-
 def fine_tune_seeds(profile: str, seed: int = 0) -> list[str]:
     """The extra seeds of chapter 03's fine-tune that its run with ``seed`` saves in
     ``profile`` (one fewer than the profile's seeds): ``["bert-128-seed1", ...]``."""
-    base = SAVED["03_bert"][0]
-    return [seed_member(base, seed + k) for k in range(1, profiles.resolve(profile).seeds)]
+    return results.seed_names(SAVED["03_bert"][0], profiles.resolve(profile).seeds, seed)[1:]
 
 
 def pool(profile: str, dataset_key: str) -> list[str] | None:
@@ -130,10 +125,12 @@ class PoolChoice:
     fitted: dict[str, dict[str, ensembles.Fitted]]  # pool -> combiner -> fitted on that pool
     validation_micro_f1: dict[str, dict[str, float]]  # pool -> combiner -> out of fold, its tuned threshold
     seconds: dict[str, dict[str, float]] = field(default_factory=dict)  # pool -> combiner -> fitting time
+    validation_macro_f1: dict[str, dict[str, float]] = field(default_factory=dict)  # the same, macro-F1
 
-    def best(self, pool_name: str) -> str:
-        """The combiner with the best validation micro-F1 on ``pool_name``."""
-        scores = self.validation_micro_f1[pool_name]
+    def best(self, pool_name: str, objective: str = "micro_f1") -> str:
+        """The combiner with the best validation ``objective`` (``"micro_f1"`` or
+        ``"macro_f1"``) on ``pool_name``."""
+        scores = {"micro_f1": self.validation_micro_f1, "macro_f1": self.validation_macro_f1}[objective][pool_name]
         return max(scores, key=scores.get)
 
 
@@ -145,23 +142,24 @@ def choose_pool(pools: dict[str, list[str]], members, y_val, y_train, *, seed: i
     threshold tuned on those probabilities); a tie goes to the pool listed first."""
     from mlstc.evaluation import metrics, thresholds
 
-    fitted, scores, seconds = {}, {}, {}
+    fitted, scores, macro, seconds = {}, {}, {}, {}
     for pool_name, names in pools.items():
         unknown = [n for n in names if n not in members]
         if unknown:
             raise KeyError(f"pool {pool_name!r} names members that are not there: {', '.join(unknown)}")
         chosen_members = {n: members[n] for n in names}
-        fitted[pool_name], scores[pool_name], seconds[pool_name] = {}, {}, {}
+        fitted[pool_name], scores[pool_name], macro[pool_name], seconds[pool_name] = {}, {}, {}, {}
         for name in COMBINERS:
             started = time.perf_counter()
             out = fit_combiner(name, chosen_members, y_val, y_train, seed=seed, selection_rounds=selection_rounds)
             seconds[pool_name][name] = time.perf_counter() - started
             cut = thresholds.tune_global(y_val, out.probs["validation"])
             fitted[pool_name][name] = out
-            scores[pool_name][name] = metrics.evaluate(y_val, out.probs["validation"] >= cut)["micro_f1"]
+            validation = metrics.evaluate(y_val, out.probs["validation"] >= cut)
+            scores[pool_name][name], macro[pool_name][name] = validation["micro_f1"], validation["macro_f1"]
     best = {p: max(s.values()) for p, s in scores.items()}
     chosen = max(pools, key=lambda p: (best[p], -list(pools).index(p)))
-    return PoolChoice(chosen, dict(pools), fitted, scores, seconds)
+    return PoolChoice(chosen, dict(pools), fitted, scores, seconds, macro)
 
 
 def fit(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25) -> tuple[dict, dict | None]:
@@ -184,80 +182,27 @@ def combine(name: str, members, y_val, y_train, *, seed: int = 0, selection_roun
     return fit(name, members, y_val, y_train, seed=seed, selection_rounds=selection_rounds)[0]
 
 
-def _linear_member(profile: str, dataset, name: str, seed: int):
-    """Chapter 01's linear model ``name`` refitted with the settings it chose on validation."""
-    from mlstc.models import linear, pipelines
-    from mlstc.text import embeddings, features
-
-    params = results.load(profile, "01_preprocessing", dataset.key, name)["extra"]["params"]
-    model, view = name.split("-", 1)
-    train = dataset.split("train")
-    if view == "tf-idf":
-        vectorizer, (x_train,) = features.tfidf(train.texts)
-        featurizer = vectorizer
-    else:  # svm-MiniLM-frozen: chapter 01's cached embeddings of every text
-        chapter = runcache.default_parameters("01_preprocessing")
-        featurizer = pipelines.FrozenEmbeddings(chapter["checkpoint"], chapter["max_length"])
-        vectors = embeddings.embed(dataset.texts, dataset=dataset.key, checkpoint=featurizer.checkpoint,
-                                   max_length=featurizer.max_length)
-        x_train = vectors[train.indices]
-    with warnings.catch_warnings():  # as chapter 01 fitted it (labels without positives in training)
-        warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
-        estimator = linear.make(model, params, seed).fit(x_train, train.y)
-    return pipelines.TextPipeline(featurizer, pipelines.LinearScores(estimator))
-
-
-def _hierarchical_member(profile: str, dataset, seed: int):
-    """Chapter 04's hierarchical model on frozen MiniLM vectors, retrained with the
-    chapter's default settings and its first seed (the one whose probabilities it saved)."""
-    from mlstc import data
-    from mlstc.models import hierarchy, pipelines, training
-    from mlstc.text import embeddings
-
-    chapter = runcache.default_parameters("04_hierarchical")
-    tree = data.Hierarchy.from_mapping(dataset.hierarchy, dataset.label_names, source=f"{dataset.name}'s hierarchy")
-    featurizer = pipelines.FrozenEmbeddings(chapter["checkpoint"], chapter["embedding_length"])
-    vectors = embeddings.embed(dataset.texts, dataset=dataset.key, checkpoint=featurizer.checkpoint,
-                               max_length=featurizer.max_length)
-    parts = {s: dataset.split(s) for s in ("train", "validation")}
-    y = {s: tree.augment(p.y, dataset.label_names).astype("float32") for s, p in parts.items()}
-    keras = training.keras
-    keras.utils.set_random_seed(seed)
-    inputs, hidden = hierarchy.vector_encoder(vectors.shape[1])
-    model, predictor = hierarchy.build(inputs, hidden, tree, "hierarchical", learning_rate=chapter["learning_rate"])
-    epochs = min(chapter["epochs"], profiles.resolve(profile).max_epochs)
-    training.fit_arrays(model, vectors[parts["train"].indices], y["train"], vectors[parts["validation"].indices],
-                        y["validation"], epochs=epochs, batch_size=chapter["batch_size"], patience=chapter["patience"],
-                        seed=seed, predict_model=predictor)
-    columns = [list(tree.nodes).index(label) for label in dataset.label_names]
-    return pipelines.TextPipeline(featurizer, pipelines.KerasHead(predictor, columns))
-
-
-def member_model(profile: str, dataset, name: str, *, seed: int = 0):
-    """A member of :func:`gather` as something :func:`mlstc.models.saved.save_ensemble`
-    takes: the directory its chapter saved the model in (chapters 02 and 03), or the
-    model refitted as a :class:`mlstc.models.pipelines.TextPipeline` with the settings
-    its chapter recorded (chapter 01's linear models, chapter 04's hierarchical model).
-    Chapter 05's own members come from chapter 05."""
+def member_model(profile: str, dataset, name: str, *, seed: int = 0) -> Path:
+    """A member of :func:`gather` as :func:`mlstc.models.saved.save_ensemble` takes
+    it: the directory the member's chapter saved the model in (chapters 01-04; chapter
+    05's own members come from chapter 05). Restored from the run cache where the
+    chapter's saved run is there but its models are not; nothing is trained here."""
     from mlstc.core import storage
 
     chapter, stored = _source(name) or (None, None)
-    if chapter in ("02_lstm", "03_bert"):
-        own_name = stored in SAVED[chapter]  # the chapter's first seed is saved under the data set's key alone
-        folder = results.run_dir(profile, chapter) / "models" / storage.slug(dataset.key if own_name
-                                                                              else f"{dataset.key}-{stored}")
-        if not folder.is_dir():
-            prerequisites.restore_cached(profile, chapter, SAVED[chapter] + ([] if own_name else [stored]),
-                                         dataset.key, seed=seed)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{chapter} saved no model for {dataset.key} in {folder}; run "
-                                    f"`python -m mlstc run {chapter[:2]} --profile {profile}` to make it")
-        return folder
-    if chapter == "01_preprocessing":
-        return _linear_member(profile, dataset, name, seed)
-    if chapter == "04_hierarchical":
-        return _hierarchical_member(profile, dataset, seed)
-    raise KeyError(f"{name!r} is not a member an earlier chapter saved; pass chapter 05's own members as models")
+    if chapter is None or chapter == "05_ensembles":
+        raise KeyError(f"{name!r} is not a member an earlier chapter saved; pass chapter 05's own members as models")
+    first_seed = chapter in ("02_lstm", "03_bert") and stored in SAVED[chapter]  # saved under the data set's key
+    folder = results.run_dir(profile, chapter) / "models" / storage.slug(dataset.key if first_seed
+                                                                          else f"{dataset.key}-{stored}")
+    if not folder.is_dir():
+        chapter_models = (SAVED | HIERARCHY)[chapter]
+        prerequisites.restore_cached(profile, chapter, chapter_models + ([] if stored in chapter_models else [stored]),
+                                     dataset.key, seed=seed)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{chapter} saved no model {stored} for {dataset.key} in {folder}; run "
+                                f"`python -m mlstc run {chapter[:2]} --profile {profile}` to make it")
+    return folder
 
 
 def save_ensemble(model_dir, profile: str, dataset, fitted: ensembles.Fitted, thresholds, *, own: dict,

@@ -37,6 +37,12 @@ def seed_name(model: str, seed: int) -> str:
     return f"{model}-seed{seed}"
 
 
+def seed_names(model: str, seeds: int, seed: int = 0) -> list[str]:
+    """Every name a run with ``seeds`` seeds from ``seed`` saves ``model`` under: the
+    first seed's ``model``, then :func:`seed_name` of each other seed."""
+    return [model, *(seed_name(model, seed + k) for k in range(1, seeds))]
+
+
 def run_dir(profile: str, notebook: str) -> Path:
     return paths.results_dir(profile) / storage.slug(notebook)
 

@@ -92,6 +92,17 @@ def test_choose_pool_takes_the_pool_whose_best_combiner_validates_best():
         members.choose_pool({"p": ["noise", "bert-128-seed9"]}, pool, y_val, y_val)
 
 
+
+def test_each_objective_picks_its_own_combiner():
+    """Chapter 05 saves an ensemble per objective: the best validation micro-F1 and
+    the best validation macro-F1 may be different combiners of the pool kept."""
+    choice = members.PoolChoice("p", {"p": ["a", "b"]}, {}, {"p": {"mean": 0.90, "stacking-lightgbm": 0.89}},
+                                validation_macro_f1={"p": {"mean": 0.50, "stacking-lightgbm": 0.58}})
+    assert choice.best("p") == choice.best("p", "micro_f1") == "mean"
+    assert choice.best("p", "macro_f1") == "stacking-lightgbm"
+    with pytest.raises(KeyError):
+        choice.best("p", "subset_accuracy")
+
 def test_gather_reads_chapter_03s_seed_members_only_when_chapter_05s_pool_kept_them():
     """Chapter 06 adds a fine-tune to chapter 05's pool: chapter 03's extra fine-tune
     seeds are in it for a corpus whose combiners were fitted with them, and not

@@ -108,3 +108,9 @@ def test_saved_probabilities_come_back_in_the_dataset_label_order():
     assert np.allclose(reordered["test"], [[0.6, 0.4]]) and np.allclose(reordered["validation"], [[0.3, 0.1]])
     with pytest.raises(ValueError, match="no column for z"):
         results.probs_for("smoke", "03_x", SimpleNamespace(key="toy", label_names=["a", "z"]), "m")
+
+
+def test_seed_names_list_the_first_seed_under_the_model_name_and_the_others_suffixed():
+    assert results.seed_names("bert-128", 3) == ["bert-128", "bert-128-seed1", "bert-128-seed2"]
+    assert results.seed_names("bert-db", 2, seed=4) == ["bert-db", "bert-db-seed5"]
+    assert results.seed_names("bert-128", 1) == ["bert-128"]
