@@ -63,7 +63,7 @@ def test_the_fit_cache_keys_a_training_loop_by_its_closure_not_by_the_package():
 
     modules = code.closure(["mlstc.models.training"], exempt=["mlstc.models.fitcache"])
     assert "mlstc.models.callbacks" in modules and "mlstc.text.batching" in modules
-    assert not {"mlstc.models.fitcache", "mlstc.models.boosting", "mlstc.models.ensembles",
+    assert not {"mlstc.models.fitcache", "mlstc.models.boosting", "mlstc.ensembles.combiners",
                 "mlstc.book.setup"} & set(modules)
     assert fitcache.code_key(["mlstc.models.training"]) != fitcache.code_key(["mlstc.models.heads"])
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mlstc"
-LAYERS = ["core", "data", "text", "evaluation", "models", "results", "book"]
+LAYERS = ["core", "data", "text", "evaluation", "models", "ensembles", "saved", "results", "book"]
 MAX_LINES = 400
 
 
@@ -96,3 +96,12 @@ def test_cycle_finder_finds_a_cycle():
 
 def test_no_import_cycle_between_modules():
     assert cycles(import_graph()) == []
+
+
+def test_no_subpackage_holds_more_than_three_tenths_of_the_package():
+    """The folders show the package's parts: none grows into a catch-all."""
+    lines = {path: len(path.read_text().splitlines()) for path in modules()}
+    total = sum(lines.values())
+    share = {layer: sum(n for p, n in lines.items() if p.relative_to(PACKAGE).parts[0] == layer) / total
+             for layer in LAYERS}
+    assert max(share.values()) <= 0.30, {k: round(v, 2) for k, v in share.items()}

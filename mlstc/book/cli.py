@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--data-dir", default=None)
 
     predict = commands.add_parser("predict", help="labels and scores of new texts from a saved model")
-    predict.add_argument("--model", required=True, help="directory written by mlstc.models.saved (a model or an ensemble)")
+    predict.add_argument("--model", required=True,
+                         help="directory written by mlstc.saved (a network, a pipeline or an ensemble)")
     predict.add_argument("texts", nargs="*", help="texts to classify")
     predict.add_argument("--file", help="a UTF-8 file with one text per line")
     predict.add_argument("--top-k", type=int, default=3, help="always show this many best labels")
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 texts += [line for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
             if not texts:
                 raise ValueError("give texts as arguments or --file FILE")
-            from mlstc.models import saved
+            from mlstc import saved
 
             predictor = saved.load(args.model)
             for text, labels in zip(texts, predictor.predict(texts, top_k=args.top_k)):

@@ -1,8 +1,10 @@
-"""Chapter 06's end-to-end study, scored: the chapter fine-tunes one checkpoint on one
+"""Chapter 06's two studies, scored. Its fast sweep trains heads on frozen features,
+one per loss (:func:`mlstc.models.heads.train_many`); :class:`Sweep` scores each head
+under three threshold rules. Its end-to-end study fine-tunes one checkpoint on one
 data set with several losses and seeds (:func:`mlstc.models.finetune.finetune`,
-chapter 03's fine-tune with one thing changed); this module scores every run the same
-way under both tuned threshold rules (:class:`Scorer`) and gathers the runs
-(:class:`Study`). Nothing here trains.
+chapter 03's fine-tune with one thing changed); :class:`Scorer` scores every run the
+same way under both tuned rules and :class:`Study` gathers the runs. Nothing here
+trains.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 from mlstc.evaluation import metrics, selection, stats, thresholds
 
 RULES = ("global", "per-label")  # the tuned rules every fine-tune is scored under
+SWEEP_RULES = ("0.5", *RULES)  # the sweep's heads are scored at 0.5 too
 COLUMNS = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1"]
 VALIDATION = ["validation_macro_f1", "validation_macro_f1_crossfit"]
 
@@ -103,3 +106,47 @@ class Study:
                 means = {m: float(np.mean([r[rule][m] for r in scored])) for m in COLUMNS + VALIDATION}
                 rows.append({"rule": rule, "loss": name, "seeds": len(scored), **means})
         return pd.DataFrame(rows).set_index(["rule", "loss"]) if rows else pd.DataFrame()
+
+
+@dataclass
+class Sweep:
+    """The fast sweep's heads (:meth:`add`), scored on test under each of
+    :data:`SWEEP_RULES` with thresholds tuned on validation over ``grid``: one row per
+    head and rule (:attr:`table`), the test predictions per ``(dataset, representation,
+    head, loss, seed, rule)`` and the probabilities per ``(dataset, representation,
+    head, loss, seed)``."""
+
+    grid: np.ndarray
+    rows: list[dict] = field(default_factory=list)
+    preds: dict[tuple, np.ndarray] = field(default_factory=dict)
+    probs: dict[tuple, dict] = field(default_factory=dict)
+    seconds: float = 0.0  # training time of the joint runs (the stored runs' where the fit cache restored them)
+
+    def add(self, key: str, rep: str, kind: str, seed: int, losses, trained, x: dict, y: dict) -> None:
+        """Score one joint run: ``trained`` is :func:`mlstc.models.heads.train_many`'s
+        answer for ``losses`` on the features ``x`` (split -> matrix), ``y`` the labels
+        (``train``, ``validation``, ``test``)."""
+        from mlstc.models import heads
+
+        joint_seconds = trained[0][2]["train_seconds"]
+        self.seconds += joint_seconds
+        train_counts = y["train"].sum(0)
+        for name, (model, loss, history) in zip(losses, trained):
+            probs = {split: heads.predict_scores(model, loss, x[split]) for split in ("validation", "test")}
+            for rule in SWEEP_RULES:
+                cut = cuts(rule, y["validation"], probs["validation"], self.grid)
+                pred = thresholds.predict(probs["test"], cut)
+                val = metrics.evaluate(y["validation"], thresholds.predict(probs["validation"], cut))
+                self.rows.append({"dataset": key, "representation": rep, "head": kind, "loss": name, "seed": seed,
+                                  "rule": rule, "validation_micro_f1": val["micro_f1"],
+                                  "validation_macro_f1": val["macro_f1"],
+                                  **{m: v for m, v in metrics.evaluate(y["test"], pred).items()
+                                     if m in ("micro_f1", "macro_f1")},
+                                  **metrics.group_macro_f1(y["test"], pred, train_counts),
+                                  "epochs": len(history["loss"]), "seconds": joint_seconds / len(losses)})
+                self.preds[(key, rep, kind, name, seed, rule)] = pred
+            self.probs[(key, rep, kind, name, seed)] = probs
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)

@@ -2,8 +2,8 @@
 
 :func:`gather` reads every member's saved validation and test probabilities (the
 models of chapters 01-04 and chapter 05's own), keeps the data set's label columns and
-Platt-scales SVM scores, as chapter 05 does; :func:`combine` applies a combiner by its
-chapter-05 name. Chapter 06 uses both to add a fine-tune to chapter 05's best ensemble.
+Platt-scales SVM scores, as chapter 05 does; chapter 06 uses it, with
+:func:`mlstc.ensembles.fit`, to add a fine-tune to chapter 05's best ensemble.
 :func:`save_ensemble` saves chapter 05's chosen ensemble with every member it uses
 (:func:`member_model` finds the directories the earlier chapters saved them in) for
 ``python -m mlstc predict``. Chapter 03 fine-tunes with several seeds and saves the
@@ -22,7 +22,7 @@ from pathlib import Path
 from mlstc import results
 from mlstc.book import prerequisites
 from mlstc.core import profiles
-from mlstc.models import ensembles
+from mlstc import ensembles
 
 SAVED = {"01_preprocessing": ["svm-tf-idf", "logreg-tf-idf", "svm-MiniLM-frozen"], "02_lstm": ["bilstm-attention"],
          "03_bert": ["bert-128"], "05_ensembles": ["bigru", "bilstm-word2vec", "lightgbm-tf-idf", "classifier-chains"]}
@@ -151,7 +151,7 @@ def choose_pool(pools: dict[str, list[str]], members, y_val, y_train, *, seed: i
         fitted[pool_name], scores[pool_name], macro[pool_name], seconds[pool_name] = {}, {}, {}, {}
         for name in COMBINERS:
             started = time.perf_counter()
-            out = fit_combiner(name, chosen_members, y_val, y_train, seed=seed, selection_rounds=selection_rounds)
+            out = ensembles.fit(name, chosen_members, y_val, y_train.mean(0), seed=seed, rounds=selection_rounds)
             seconds[pool_name][name] = time.perf_counter() - started
             cut = thresholds.tune_global(y_val, out.probs["validation"])
             fitted[pool_name][name] = out
@@ -162,39 +162,19 @@ def choose_pool(pools: dict[str, list[str]], members, y_val, y_train, *, seed: i
     return PoolChoice(chosen, dict(pools), fitted, scores, seconds, macro)
 
 
-def fit(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25) -> tuple[dict, dict | None]:
-    """The combiner called ``name`` fitted on validation: its probabilities, and the
-    member weights it chose (``None`` for the combiners without weights)."""
-    out = fit_combiner(name, members, y_val, y_train, seed=seed, selection_rounds=selection_rounds)
-    return out.probs, out.weights
-
-
-def fit_combiner(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25
-                 ) -> ensembles.Fitted:
-    """As :func:`fit`, with the fitted combiner (what a saved ensemble applies to new text)."""
-    if name not in COMBINERS:
-        raise ValueError(f"unknown combiner {name!r}; known: {', '.join(COMBINERS)}")
-    return ensembles.fit(name, members, y_val, y_train.mean(0), seed=seed, rounds=selection_rounds)
-
-
-def combine(name: str, members, y_val, y_train, *, seed: int = 0, selection_rounds: int = 25) -> dict:
-    """The combiner called ``name`` fitted on validation; its probabilities."""
-    return fit(name, members, y_val, y_train, seed=seed, selection_rounds=selection_rounds)[0]
-
-
 def member_model(profile: str, dataset, name: str, *, seed: int = 0) -> Path:
-    """A member of :func:`gather` as :func:`mlstc.models.saved.save_ensemble` takes
+    """A member of :func:`gather` as :func:`mlstc.saved.ensembles.save` takes
     it: the directory the member's chapter saved the model in (chapters 01-04; chapter
     05's own members come from chapter 05). Restored from the run cache where the
     chapter's saved run is there but its models are not; nothing is trained here."""
-    from mlstc.core import storage
+    from mlstc.saved import base
 
     chapter, stored = _source(name) or (None, None)
     if chapter is None or chapter == "05_ensembles":
         raise KeyError(f"{name!r} is not a member an earlier chapter saved; pass chapter 05's own members as models")
     first_seed = chapter in ("02_lstm", "03_bert") and stored in SAVED[chapter]  # saved under the data set's key
-    folder = results.run_dir(profile, chapter) / "models" / storage.slug(dataset.key if first_seed
-                                                                          else f"{dataset.key}-{stored}")
+    folder = results.run_dir(profile, chapter) / "models" / base.folder_name(dataset.key,
+                                                                             "" if first_seed else stored)
     if not folder.is_dir():
         chapter_models = (SAVED | HIERARCHY)[chapter]
         prerequisites.restore_cached(profile, chapter, chapter_models + ([] if stored in chapter_models else [stored]),
@@ -207,12 +187,12 @@ def member_model(profile: str, dataset, name: str, *, seed: int = 0) -> Path:
 
 def save_ensemble(model_dir, profile: str, dataset, fitted: ensembles.Fitted, thresholds, *, own: dict,
                   seed: int = 0, **info) -> Path:
-    """Save the ensemble ``fitted`` (from :func:`fit_combiner`) to ``model_dir`` with
+    """Save the ensemble ``fitted`` (from :func:`mlstc.ensembles.fit`) to ``model_dir`` with
     every member its combiner uses: chapter 05's own from ``own`` (name -> saved
     directory or pipeline), the earlier chapters' from :func:`member_model`. An SVM
     member gets the Platt scaling :func:`gather` gave its test scores (fitted on all
     of its saved validation scores)."""
-    from mlstc.models import saved
+    from mlstc.saved import ensembles as saved_ensembles
 
     y_val = dataset.split("validation").y
     sources, calibration = {}, {}
@@ -220,9 +200,7 @@ def save_ensemble(model_dir, profile: str, dataset, fitted: ensembles.Fitted, th
         sources[name] = own[name] if name in own else member_model(profile, dataset, name, seed=seed)
         if name.startswith("svm"):
             chapter = _source(name)[0]
-            record = results.load(profile, chapter, dataset.key, name)
-            raw = results.load_probs(results.path(profile, chapter, dataset.key, name))["validation"]
-            raw = raw[:, [record["label_names"].index(label) for label in dataset.label_names]]
+            raw = results.probs_for(profile, chapter, dataset, name)["validation"]
             calibration[name] = ensembles.platt(raw, y_val)
-    return saved.save_ensemble(model_dir, sources, fitted, dataset.label_names, thresholds, calibration=calibration,
+    return saved_ensembles.save(model_dir, sources, fitted, dataset.label_names, thresholds, calibration=calibration,
                                dataset=dataset.key, profile=profile, seed=seed, **info)

@@ -15,8 +15,8 @@ those results (:mod:`mlstc.book.prerequisites`) restores them from here instead 
 running the chapter again; a changed line of that code or a changed parameter misses,
 and only the :data:`KEEP` most recent runs of a chapter and data set are kept. The trained
 models a run saved for a data set (``models/<name>/``, written by
-:mod:`mlstc.models.saved` with ``dataset=<key>``) are kept with its results, so that
-chapter 05 can put an earlier chapter's model into a saved ensemble.
+:meth:`mlstc.book.setup.Run.save_model`, which records ``dataset=<key>``) are kept with
+its results, so that chapter 05 can put an earlier chapter's model into a saved ensemble.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ the plot style and returns a :class:`Run`, which
 - checks, before any training, what the chapter needs from earlier chapters and
   produces what is missing (:meth:`Run.require`, :mod:`mlstc.book.prerequisites`);
 - writes results, figures, saved models and claim evidence into a *staging* folder
-  (:meth:`Run.save`, :meth:`Run.figure`, :meth:`Run.model_dir`, :meth:`Run.claim`);
+  (:meth:`Run.save`, :meth:`Run.figure`, :meth:`Run.save_model`, :meth:`Run.claim`);
 - moves them into ``results/<profile>/<chapter>/`` only in the chapter's last cell
   (:meth:`Run.finish`), so a run that fails or is stopped leaves ``results/`` as it
   was, and keeps a copy in the run cache so that no later chapter redoes the work.
@@ -132,10 +132,43 @@ class Run:
         plt.close(fig)
         return None
 
+    def tensorflow(self):
+        """TensorFlow, for a chapter that trains networks: imported (Keras 3 on it) with
+        deterministic ops, so that a seed gives the same weights on a rerun."""
+        from mlstc.models import training
+
+        training.tf.config.experimental.enable_op_determinism()
+        return training.tf
+
+    def epochs(self, wanted: int) -> int:
+        """``wanted`` epochs, at most the profile's ``max_epochs`` (the smoke profile's one)."""
+        return min(wanted, self.profile.max_epochs)
+
     def model_dir(self, dataset: data.Dataset | str, name: str = "") -> Path:
         """Where a trained model of this chapter is saved (``models/<dataset>[-name]``)."""
+        from mlstc.saved import base
+
         key = dataset.key if isinstance(dataset, data.Dataset) else str(dataset)
-        return self.staging / "models" / storage.slug(f"{key}-{name}" if name else key)
+        return self.staging / runcache.MODELS / base.folder_name(key, name)
+
+    def save_model(self, dataset: data.Dataset, model, thresholds, name: str = "", *, seed: int | None = None,
+                   **options) -> Path:
+        """Save a trained model of this chapter in :meth:`model_dir`, for ``python -m
+        mlstc predict`` and the chapters after it: a Keras network
+        (:func:`mlstc.saved.networks.save`; ``options`` ``tokenizer`` and ``encoding``
+        for a word-piece model) or a :class:`mlstc.saved.pipelines.TextPipeline`. It
+        records the data set, profile and seed (``seed``: the run's by default), which
+        the run cache needs to keep it with this run's results; other ``options`` are
+        recorded too."""
+        from mlstc.saved import pipelines
+
+        info = {"dataset": dataset.key, "profile": self.profile.name, "seed": self.seed if seed is None else seed}
+        folder = self.model_dir(dataset, name)
+        if isinstance(model, pipelines.TextPipeline):
+            return pipelines.save(folder, model, dataset.label_names, thresholds, **info, **options)
+        from mlstc.saved import networks
+
+        return networks.save(folder, model, dataset.label_names, thresholds, **info, **options)
 
     def claim(self, claim: str, dataset: str, experiment: str, comparison, metric: str = "micro_f1",
               p_holm: float | None = None, note: str = "", outcome: str | None = None) -> dict:

@@ -280,8 +280,9 @@ def verdict(delta: float, low: float, high: float, p_adjusted: float | None = No
             f"{shown}")
 
 
-def reaches(value: float, low: float, high: float, bar: float) -> str:
-    """``reaches`` only when the whole interval is at or above ``bar``, ``misses``
+def reaches(low: float, high: float, bar: float) -> str:
+    """Where a result's interval ``[low, high]`` lies against a target ``bar``:
+    ``reaches`` only when the whole interval is at or above ``bar``, ``misses``
     when the whole interval is below it, otherwise ``within noise of``."""
     if low >= bar:
         return "reaches"

@@ -154,13 +154,11 @@ def probs_for(profile: str, notebook: str, dataset, model: str) -> dict[str, np.
     """The saved validation and test probabilities of one (chapter, model) on
     ``dataset`` (anything with ``key`` and ``label_names``), their columns in the
     dataset's label order: the one place a later chapter realigns a saved run's labels."""
+    from mlstc.saved import base
+
     record = load(profile, notebook, dataset.key, model)
-    saved = record["label_names"]
-    missing = [label for label in dataset.label_names if label not in saved]
-    if missing:
-        raise ValueError(f"{model} of {notebook} on {dataset.key} has no column for {', '.join(missing[:5])}: "
-                         f"rerun {notebook} on this data set.")
-    columns = [saved.index(label) for label in dataset.label_names]
+    columns = base.columns(record["label_names"], dataset.label_names,
+                           f"{model} of {notebook} on {dataset.key} (rerun {notebook} on this data set)")
     probs = load_probs(path(profile, notebook, dataset.key, model))
     return {split: probs[split][:, columns] for split in ("validation", "test") if split in probs}
 

@@ -45,7 +45,9 @@ def test_source_is_clean_and_follows_the_house_layout(path):
         assert isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant), "parameters: literals only"
         assigned |= {t.id for t in node.targets}
     assert {"profile", "seed"} <= assigned
-    assert "setup.setup(" in "".join(code[1]["source"])
+    colab, setup_cell = code[1], code[2]  # Colab's install (not shown in the book), then the set-up
+    assert "google.colab" in "".join(colab["source"]) and colab["metadata"].get("tags") == ["remove-cell"]
+    assert "setup.setup(" in "".join(setup_cell["source"])
 
 
 CHAPTERS = [p for p in SOURCES if int(p.stem[:2]) < 90]  # 90 and up are reference pages
@@ -130,3 +132,11 @@ def test_numbers_in_prose_are_glued_or_published(path):
     text = "\n".join("".join(c["source"]) for c in cells(path) if c["cell_type"] == "markdown")
     typed = [n for n in typed_decimals(text) if n not in allowed]
     assert not typed, f"{path.name}: numbers typed in prose instead of glued from the run: {typed}"
+
+
+def test_notebooks_stay_narrative_with_few_long_code_cells():
+    """Logic belongs in the package: at most ten code cells of more than 25 lines
+    across the book (the article's own code, shown as written, among them)."""
+    long = [(path.stem, cell.get("id")) for path in SOURCES for cell in cells(path)
+            if cell["cell_type"] == "code" and len("".join(cell["source"]).splitlines()) > 25]
+    assert len(long) <= 10, long

@@ -132,8 +132,8 @@ def test_a_chapters_run_key_follows_the_chapters_it_reads_and_the_code_it_runs()
     assert runcache.uses("05_ensembles")[1] == ["01_preprocessing", "02_lstm", "03_bert", "04_hierarchical"]
     assert runcache.uses("07_domain_adaptation")[1] == ["03_bert"]
     for chapter in ("01_preprocessing", "02_lstm", "03_bert", "04_hierarchical"):
-        assert not {"mlstc.models.ensembles", "mlstc.book.members"} & set(runcache.uses(chapter)[0]), chapter
-    assert "mlstc.models.ensembles" in runcache.uses("05_ensembles")[0]
+        assert not {"mlstc.ensembles.combiners", "mlstc.book.members"} & set(runcache.uses(chapter)[0]), chapter
+    assert "mlstc.ensembles.combiners" in runcache.uses("05_ensembles")[0]
 
 
 def test_each_run_stages_in_its_own_folder_and_ended_runs_folders_are_cleared():
@@ -222,3 +222,34 @@ def test_the_run_cache_keeps_the_latest_runs_of_a_data_set_only(tmp_path):
     assert kept == sorted(keys[-runcache.KEEP:])
     assert runcache.restore("smoke", "00_data", "pruned", {"seed": runcache.KEEP + 1}, ["pruned__prior.json"],
                             tmp_path / "restored")
+
+
+def test_a_saved_model_records_what_the_run_cache_needs_and_loads_back(tmp_path, own_csv, monkeypatch):
+    """``run.save_model`` names the folder as chapter 05 looks for it and records the data
+    set, profile and seed, without which the run cache would not keep the model."""
+    from mlstc import data, saved
+    from mlstc.book import members
+    from mlstc.book.setup import Run
+    from mlstc.core import profiles
+    from mlstc.models import linear
+    from mlstc.saved import pipelines
+    from mlstc.text import features
+
+    ds = data.load(str(own_csv))
+    train = ds.split("train")
+    vectorizer, (x_train,) = features.tfidf(train.texts)
+    pipeline = pipelines.TextPipeline(vectorizer, pipelines.LinearScores(linear.make("svm", {"C": 1.0}).fit(x_train,
+                                                                                                           train.y)))
+    run = Run("01_preprocessing", profiles.resolve("smoke"), 3, {}, tmp_path / "staging")
+    folder = run.save_model(ds, pipeline, 0.4, "svm-tf-idf", chosen_on_validation={"C": 1.0})
+    assert folder == tmp_path / "staging" / "models" / f"{ds.key}-svm-tf-idf"
+    info = saved.load(folder).info
+    assert (info["dataset"], info["profile"], info["seed"]) == (ds.key, "smoke", 3) and info["chosen_on_validation"]
+    assert runcache.models_of(tmp_path / "staging", ds.key) == [folder]
+    assert run.save_model(ds, pipeline, 0.4, "svm-tf-idf", seed=7).name == folder.name  # rewritten, not beside it
+    assert saved.load(folder).info["seed"] == 7
+    monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path / "results"))  # where chapter 05 looks for it
+    finished = tmp_path / "results" / "smoke" / "01_preprocessing" / "models"
+    finished.mkdir(parents=True)
+    folder.rename(finished / folder.name)
+    assert members.member_model("smoke", ds, "svm-tf-idf") == finished / folder.name

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mlstc.book.cli import main
-from mlstc.models import bert, saved, training
+from mlstc.models import bert, training
+from mlstc.saved import networks
 from mlstc.text import checkpoints, wordpieces
 
 LONG = " ".join(f"word{i}" for i in range(120)) + " the end of the story"
@@ -118,11 +119,11 @@ def test_training_throughput_counts_real_word_pieces(tokenizer):
 @pytest.mark.slow
 def test_save_load_predict_round_trip(trained, tokenizer, tmp_path, capsys):
     model, _ = trained
-    saved.save(tmp_path / "m", model, ["oil", "rates"], [0.5, 0.4], tokenizer=tokenizer,
+    networks.save(tmp_path / "m", model, ["oil", "rates"], [0.5, 0.4], tokenizer=tokenizer,
                encoding={"max_length": 32, "strategy": "head"}, dataset="toy")
     weights = sum(w.nbytes for w in model.get_weights())
     assert (tmp_path / "m" / "model.keras").stat().st_size < 1.2 * weights  # no optimizer state
-    predictor = saved.Predictor(tmp_path / "m")
+    predictor = networks.Predictor(tmp_path / "m")
     assert predictor.encoding == {"max_length": 32, "strategy": "head"}
     expected = training.sigmoid(bert.predict_logits(model, wordpieces.encode(TEXTS[:3], tokenizer, 32)))
     assert np.allclose(predictor.probabilities(TEXTS[:3]), expected, atol=1e-5)
@@ -134,18 +135,18 @@ def test_save_load_predict_round_trip(trained, tokenizer, tmp_path, capsys):
 @pytest.mark.slow
 def test_a_bert_model_without_its_tokenizer_or_with_other_labels_is_refused(trained, tokenizer, tmp_path):
     model, _ = trained
-    saved.save(tmp_path / "m", model, ["oil", "rates"], 0.5, tokenizer=tokenizer,
+    networks.save(tmp_path / "m", model, ["oil", "rates"], 0.5, tokenizer=tokenizer,
                encoding={"max_length": 32, "strategy": "head"})
     meta = json.loads((tmp_path / "m" / "labels.json").read_text())
     meta["label_names"] = ["oil"]
     (tmp_path / "m" / "labels.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="2 outputs but labels.json lists 1 labels"):
-        saved.Predictor(tmp_path / "m")
+        networks.Predictor(tmp_path / "m")
     import shutil
 
     shutil.rmtree(tmp_path / "m" / "tokenizer")
     with pytest.raises(FileNotFoundError, match="tokenizer/ is missing"):
-        saved.Predictor(tmp_path / "m")
+        networks.Predictor(tmp_path / "m")
 
 
 def test_checkpoints_resolve_local_offline_and_hub_names(tmp_path, monkeypatch):

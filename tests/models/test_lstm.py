@@ -10,7 +10,8 @@ import pytest
 from mlstc.book.cli import main
 from mlstc.evaluation import metrics
 from mlstc.models import lstm as models
-from mlstc.models import saved, training
+from mlstc.models import training
+from mlstc.saved import networks
 from mlstc.models.training import as_text_input
 
 TEXTS = ["oil prices fell on oversupply", "crude oil slumps again", "bank raises interest rates",
@@ -38,8 +39,8 @@ def test_lstm_takes_raw_text_and_outputs_logits(trained):
 
 @pytest.mark.slow
 def test_save_load_predict_round_trip(trained, tmp_path, capsys):
-    saved.save(tmp_path / "m", trained, ["oil", "rates"], [0.5, 0.4], dataset="toy")
-    predictor = saved.Predictor(tmp_path / "m")
+    networks.save(tmp_path / "m", trained, ["oil", "rates"], [0.5, 0.4], dataset="toy")
+    predictor = networks.Predictor(tmp_path / "m")
     expected = 1 / (1 + np.exp(-np.asarray(trained.predict(as_text_input(TEXTS[:3]), verbose=0))))
     assert np.allclose(predictor.probabilities(TEXTS[:3]), expected, atol=1e-5)
     assert predictor.info == {"dataset": "toy"} and predictor.thresholds.tolist() == [0.5, 0.4]
@@ -53,7 +54,7 @@ def test_save_load_predict_round_trip(trained, tmp_path, capsys):
 def test_the_cli_loads_a_saved_lstm_in_a_fresh_process(trained, tmp_path):
     """``python -m mlstc predict`` runs in a new interpreter, where no chapter has
     imported the module that registers the LSTM's layers with Keras."""
-    saved.save(tmp_path / "m", trained, ["oil", "rates"], [0.5, 0.4])
+    networks.save(tmp_path / "m", trained, ["oil", "rates"], [0.5, 0.4])
     root = Path(__file__).resolve().parents[2]
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run([sys.executable, "-m", "mlstc", "predict", "--model", str(tmp_path / "m"),
@@ -64,13 +65,13 @@ def test_the_cli_loads_a_saved_lstm_in_a_fresh_process(trained, tmp_path):
 
 def test_missing_or_mismatched_model_directories(trained, tmp_path, capsys):
     with pytest.raises(FileNotFoundError, match="not a saved mlstc model: model.keras, labels.json missing"):
-        saved.Predictor(tmp_path)
-    saved.save(tmp_path / "m", trained, ["oil", "rates"], 0.5)
+        networks.Predictor(tmp_path)
+    networks.save(tmp_path / "m", trained, ["oil", "rates"], 0.5)
     meta = json.loads((tmp_path / "m" / "labels.json").read_text())
     meta["label_names"].append("wheat")
     (tmp_path / "m" / "labels.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="2 outputs but labels.json lists 3 labels"):
-        saved.Predictor(tmp_path / "m")
+        networks.Predictor(tmp_path / "m")
     assert main(["predict", "--model", str(tmp_path / "nothing"), "text"]) == 1
     assert "not a saved mlstc model" in capsys.readouterr().err
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mlstc import results
-from mlstc.core import paths, profiles, storage, system
+from mlstc.core import profiles, storage, system
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):

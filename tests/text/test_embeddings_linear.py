@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mlstc.evaluation import metrics, stats
+from mlstc.evaluation import metrics
 from mlstc.models import linear
 from mlstc.text import checkpoints, embeddings, wordpieces
 

@@ -13,16 +13,18 @@ weights on the very documents it is scored on looks better than it is.
 - :func:`calibrate`: Platt scaling (Platt 1999) of one member's scores, one sigmoid
   shared by all labels, out of fold on validation; used for SVM decision values before
   they are mixed with probabilities.
-- :func:`mean`, :func:`rank_mean`, :func:`weighted_mean` (weights minimising
-  validation log-loss), :func:`stack_logreg` (a logistic regression per label on the
-  members' probabilities for that label), :func:`stack_lightgbm` (one LightGBM model
-  over (document, label) pairs), :func:`ensemble_selection` (Caruana, Niculescu-Mizil,
-  Crew & Ksikes 2004: greedy forward selection with replacement on validation F1).
+- :func:`fit` ``(name, ...)``, one entry for every combiner in :data:`NAMES`: the
+  plain mean, the rank mean, the weighted mean (weights minimising validation
+  log-loss), stacking with a logistic regression per label on the members'
+  probabilities for that label, stacking with one LightGBM model over (document,
+  label) pairs, and ensemble selection (Caruana, Niculescu-Mizil, Crew & Ksikes 2004:
+  greedy forward selection with replacement on validation F1).
 
-Each combiner is also a fitted object (:func:`fit` returns it): its ``apply`` turns
-the members' probabilities for new documents into the ensemble's, exactly as it made
-the test split's, and it pickles, so that a saved ensemble
-(:func:`mlstc.models.saved.save_ensemble`) predicts new text the same way.
+What :func:`fit` returns holds the fitted combiner, one of the classes below
+(:class:`Weighted`, :class:`RankMean`, :class:`StackLogreg`, :class:`StackLightGBM`):
+its ``apply`` turns the members' probabilities for new documents into the ensemble's,
+exactly as it made the test split's, and it pickles, so that a saved ensemble
+(:func:`mlstc.saved.ensembles.save`) predicts new text the same way.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ class Weighted(Combiner):
 
 @dataclass
 class RankMean(Combiner):
-    """See :func:`rank_mean`: each member's sorted validation scores per label, and
+    """See :func:`_rank_mean`: each member's sorted validation scores per label, and
     the plain mean's, which map quantiles back to probabilities."""
 
     members: list[str]
@@ -163,7 +165,7 @@ class StackLogreg(Combiner):
 
 @dataclass
 class StackLightGBM(Combiner):
-    """One LightGBM model over (document, label) pairs, see :func:`stack_lightgbm`."""
+    """One LightGBM model over (document, label) pairs, see :func:`_stack_lightgbm`."""
 
     members: list[str]
     model: object
@@ -209,22 +211,13 @@ def fit(name: str, members, y_val, label_prior, *, seed: int = 0, rounds: int = 
     raise ValueError(f"unknown combiner {name!r}; known: {', '.join(NAMES)}")
 
 
-def mean(members) -> dict[str, np.ndarray]:
-    _, arrays = _stack(members)
-    return {s: a.mean(0) for s, a in arrays.items()}
-
-
-def rank_mean(members) -> dict[str, np.ndarray]:
+def _rank_mean(members) -> Fitted:
     """Each member's score turned into its quantile among that member's validation
     scores for the label, averaged (scales no longer matter), then mapped back to
     the probability scale through the same quantile of the plain mean's validation
     scores for that label. Without that last step a label's average quantile says
     where a document ranks, not whether it has the label: with one threshold for all
     labels, every label would be predicted for the same share of documents."""
-    return _rank_mean(members).probs
-
-
-def _rank_mean(members) -> Fitted:
     names, arrays = _stack(members)
     ordered = np.sort(arrays["validation"], axis=1)
     combiner = RankMean(names, ordered, np.sort(arrays["validation"].mean(0), axis=0))
@@ -246,15 +239,8 @@ def _cross_fitted(members, y_val, fit_combiner, *, folds: int, seed: int) -> Fit
                   combiner, getattr(combiner, "weights", None))
 
 
-def weighted_mean(members, y_val, *, folds: int = 5, seed: int = 0
-                  ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Weights (non-negative, summing to one) minimising validation binary log-loss;
-    validation probabilities out of fold."""
-    out = _cross_fitted(members, y_val, _log_loss_weights, folds=folds, seed=seed)
-    return out.probs, out.weights
-
-
 def _log_loss_weights(val, y) -> Weighted:
+    """Weights (non-negative, summing to one) minimising validation binary log-loss."""
     names, x = list(val), np.stack(list(val.values()))
     y = np.asarray(y, dtype=np.float64)
 
@@ -269,13 +255,9 @@ def _log_loss_weights(val, y) -> Weighted:
     return Weighted(dict(zip(names, (w / w.sum()).tolist())))
 
 
-def stack_logreg(members, y_val, *, folds: int = 5, seed: int = 0, C: float = 1.0) -> dict[str, np.ndarray]:
-    """A logistic regression per label on the members' logits for that label; labels
-    with fewer than two positive (or negative) documents in a fold fall back to the mean."""
-    return _cross_fitted(members, y_val, lambda val, y: _logreg_stacker(val, y, C), folds=folds, seed=seed).probs
-
-
 def _logreg_stacker(val, y, C: float) -> StackLogreg:
+    """A logistic regression per label on the members' logits for that label; labels
+    with fewer than two positive (or negative) documents fall back to the mean."""
     names = list(val)
     x = _logit(np.stack(list(val.values())))  # members x docs x labels
 
@@ -288,22 +270,16 @@ def _logreg_stacker(val, y, C: float) -> StackLogreg:
     return StackLogreg(names, [fit(j) for j in range(y.shape[1])])
 
 
-def stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 0,
-                   params: Mapping | None = None) -> dict[str, np.ndarray]:
+def _stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 0) -> Fitted:
     """One LightGBM classifier over (document, label) pairs: features are the members'
     probabilities for the label and the label's log training frequency, so rare labels
     share what frequent ones teach."""
-    return _stack_lightgbm(members, y_val, label_prior, folds=folds, seed=seed, params=params).probs
-
-
-def _stack_lightgbm(members, y_val, label_prior, *, folds: int = 5, seed: int = 0,
-                    params: Mapping | None = None) -> Fitted:
     import lightgbm
 
     prior = np.log(np.clip(np.asarray(label_prior, dtype=np.float64), EPS, 1))
     settings = {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 20,
                 "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 1.0, "random_state": seed,
-                "n_jobs": 2, "verbose": -1} | dict(params or {})
+                "n_jobs": 2, "verbose": -1}
 
     def fit(val, y):
         stacker = StackLightGBM(list(val), lightgbm.LGBMClassifier(**settings), prior)
@@ -317,17 +293,10 @@ def _tuned_micro_f1(y, p) -> float:
     return thresholds.best_global(y, p)[1]
 
 
-def ensemble_selection(members, y_val, *, rounds: int = 25, folds: int = 5, seed: int = 0
-                       ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+def _selected(val, y, rounds: int) -> Weighted:
     """Caruana et al. (2004): start empty, repeatedly add (with replacement) the member
     that most raises validation micro-F1 (one tuned threshold) of the running mean; keep
-    the best ensemble seen. Returns the probabilities (validation out of fold) and each
-    member's weight."""
-    out = _cross_fitted(members, y_val, lambda val, y: _selected(val, y, rounds), folds=folds, seed=seed)
-    return out.probs, out.weights
-
-
-def _selected(val, y, rounds: int) -> Weighted:
+    the best ensemble seen."""
     names, x = list(val), np.stack(list(val.values()))
     counts = np.zeros(len(names))
     best_counts, best_score = None, -1.0

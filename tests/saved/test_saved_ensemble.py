@@ -9,7 +9,10 @@ from sklearn.pipeline import make_pipeline
 from mlstc import data
 from mlstc.book.cli import main
 from mlstc.data import synthetic
-from mlstc.models import boosting, ensembles, linear, pipelines, saved, training
+from mlstc import ensembles, saved
+from mlstc.models import boosting, linear, training
+from mlstc.saved import ensembles as saved_ensembles
+from mlstc.saved import pipelines
 from mlstc.text import features
 
 
@@ -45,9 +48,9 @@ def test_a_saved_pipeline_predicts_what_it_predicted_before(fitted, tmp_path):
     ds, members, _, _ = fitted
     texts = ds.split("test").texts
     for name, pipeline in members.items():
-        folder = saved.save_pipeline(tmp_path / name, pipeline, ds.label_names, 0.4, dataset=ds.key)
+        folder = pipelines.save(tmp_path / name, pipeline, ds.label_names, 0.4, dataset=ds.key)
         loaded = saved.load(folder)
-        assert isinstance(loaded, saved.PipelinePredictor) and loaded.label_names == ds.label_names
+        assert isinstance(loaded, pipelines.PipelinePredictor) and loaded.label_names == ds.label_names
         np.testing.assert_allclose(loaded.probabilities(texts), pipeline.probabilities(texts), rtol=0, atol=1e-6)
 
 
@@ -68,10 +71,10 @@ def test_a_saved_ensemble_predicts_new_text_as_the_ensemble_predicted_test(fitte
     ds, members, probs, calibration = fitted
     val = ds.split("validation")
     fit = ensembles.fit(name, probs, val.y, ds.split("train").y.mean(0), rounds=6)
-    folder = saved.save_ensemble(tmp_path / "ensemble", {n: members[n] for n in fit.combiner.members}, fit,
-                                 ds.label_names, 0.35, calibration=calibration, dataset=ds.key)
+    folder = saved_ensembles.save(tmp_path / "ensemble", {n: members[n] for n in fit.combiner.members}, fit,
+                                   ds.label_names, 0.35, calibration=calibration, dataset=ds.key)
     loaded = saved.load(folder)
-    assert isinstance(loaded, saved.EnsemblePredictor) and list(loaded.members) == fit.combiner.members
+    assert isinstance(loaded, saved_ensembles.EnsemblePredictor) and list(loaded.members) == fit.combiner.members
     np.testing.assert_allclose(loaded.probabilities(ds.split("test").texts), fit.probs["test"], rtol=0, atol=1e-6)
     assert main(["predict", "--model", str(folder), "Crude oil prices fell as OPEC raised output"]) == 0
     assert "0." in capsys.readouterr().out
@@ -81,11 +84,25 @@ def test_an_ensemble_needs_every_member_and_never_overwrites_a_users_folder(fitt
     ds, members, probs, calibration = fitted
     fit = ensembles.fit("mean", probs, ds.split("validation").y, None)
     with pytest.raises(KeyError, match="head"):
-        saved.save_ensemble(tmp_path / "e", {n: m for n, m in members.items() if n != "head"}, fit,
-                            ds.label_names, 0.5)
+        saved_ensembles.save(tmp_path / "e", {n: m for n, m in members.items() if n != "head"}, fit,
+                              ds.label_names, 0.5)
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
     with pytest.raises(FileExistsError, match="not a saved mlstc model"):
-        saved.save_ensemble(mine, members, fit, ds.label_names, 0.5, calibration=calibration)
+        saved_ensembles.save(mine, members, fit, ds.label_names, 0.5, calibration=calibration)
     assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_a_saved_linear_pipeline_loads_and_predicts_without_tensorflow(fitted, tmp_path):
+    """Chapter 01 saves linear pipelines and ``mlstc predict`` reads them: neither
+    needs TensorFlow (a quarter of a GiB and seconds to import)."""
+    import subprocess
+    import sys
+
+    ds, members, _, _ = fitted
+    folder = pipelines.save(tmp_path / "svm", members["svm-tf-idf"], ds.label_names, 0.4, dataset=ds.key)
+    script = ("import sys; from mlstc import saved; p = saved.load(sys.argv[1]); p.predict(['Oil prices fell']); "
+              "print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

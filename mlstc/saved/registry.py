@@ -4,7 +4,7 @@ Keras finds a custom class named in a saved model (a layer, a loss) only once th
 module that registers it has been imported. A chapter's process imported them while
 training; a fresh process, such as ``python -m mlstc predict``, calls
 :func:`register_keras_classes` before loading. It lives apart from
-:mod:`mlstc.models.saved` and :mod:`mlstc.models.pipelines` so that both can call it
+:mod:`mlstc.saved.networks` and :mod:`mlstc.saved.pipelines` so that both can call it
 without importing each other.
 """
 
