@@ -135,7 +135,10 @@ def models_of(final: Path, dataset_key: str) -> list[Path]:
 
 
 def store(run, final: Path) -> None:
-    """Copy each data set's result files (and saved models) of a finished run into the cache."""
+    """Copy each data set's result files (and saved models) of a finished run into the
+    cache (nothing with ``MLSTC_CACHE=0``, :func:`mlstc.core.folders.enabled`)."""
+    if not folders.enabled("runs"):
+        return
     key = run_key(run.notebook, run.parameters)
     for dataset_key in run.specs:
         files = list(final.glob(f"{storage.slug(dataset_key)}__*"))
@@ -166,7 +169,9 @@ def prune(dataset_folder: Path, keep: int = KEEP) -> list[Path]:
 def restore(profile: str, notebook: str, dataset_key: str, parameters: dict, names: list[str],
             into: Path) -> Path | None:
     """Copy the cached files ``names`` of one data set into ``into``; the cache
-    entry used, or ``None`` when there is none with all of them."""
+    entry used, or ``None`` when there is none with all of them (or the cache is off)."""
+    if not folders.enabled("runs"):
+        return None
     folder = entry(profile, notebook, dataset_key, run_key(notebook, parameters))
     if not names or not all((folder / n).is_file() for n in names):
         return None

@@ -28,7 +28,9 @@ the libraries that fit them.
 
 Entries live in ``<cache>/fits/<key>/`` (see :func:`mlstc.core.paths.cache_dir`);
 the least recently used go first when the folder passes ``$MLSTC_FIT_CACHE_GB``
-(default 10 GiB). ``MLSTC_FIT_CACHE=0`` trains every time (the speed benchmarks do).
+(default ``$MLSTC_CACHE_GB``, else 10 GiB). ``MLSTC_FIT_CACHE=0`` trains every time
+(the speed benchmarks do), as ``MLSTC_CACHE=0`` does for every cache
+(:mod:`mlstc.core.folders`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -64,12 +65,14 @@ def _keras():
     return keras
 
 ENV = storage.FIT_CACHE_ENV
-SIZE_ENV = "MLSTC_FIT_CACHE_GB"
+SIZE_ENV = folders.SIZE_ENVS["fits"]
 VERSIONS = ("keras", "keras-hub", "tensorflow", "numpy")
 FORMAT = 2  # how entries are keyed and stored; this module's own code is not in the keys, so a change here bumps it
 
 
-enabled = storage.fit_cache_enabled
+def enabled() -> bool:
+    """Whether trainings are restored and kept (:func:`mlstc.core.folders.enabled`)."""
+    return folders.enabled("fits")
 
 _collected: list[float] | None = None  # training seconds of the runs restored since the last summary
 
@@ -302,25 +305,13 @@ def reseed(k: str) -> None:
 
 
 def size_limit() -> int:
-    return int(float(os.environ.get(SIZE_ENV, "10")) * 2**30)
+    return folders.size_limit("fits")
 
 
 def prune(limit: int | None = None) -> list[Path]:
     """Remove the least recently used entries until the cache holds at most
     ``limit`` bytes (default :func:`size_limit`); the removed entries."""
-    limit = size_limit() if limit is None else limit
-    if not folder().is_dir():
-        return []
-    entries = [p for p in folder().iterdir() if p.is_dir() and not p.name.startswith(".")]
-    sizes = {p: sum(f.stat().st_size for f in p.iterdir() if f.is_file()) for p in entries}
-    removed, total = [], sum(sizes.values())
-    for p in sorted(entries, key=lambda p: p.stat().st_mtime):
-        if total <= limit:
-            break
-        shutil.rmtree(p, ignore_errors=True)
-        total -= sizes[p]
-        removed.append(p)
-    return removed
+    return folders.prune(folder(), size_limit() if limit is None else limit)
 
 
 def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Sequence[str],

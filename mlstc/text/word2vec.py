@@ -11,11 +11,12 @@ that they initialise a model's embedding layer.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
-from mlstc.core import paths, storage, system
+from mlstc.core import folders, paths, storage, system
 
 
 def tokenize(texts) -> list[list[str]]:
@@ -40,16 +41,19 @@ def train(texts, *, dim: int = 128, epochs: int = 10, window: int = 5, min_count
     from gensim.models import KeyedVectors, Word2Vec
 
     texts = [str(t) for t in texts]
+    cache = cache and folders.enabled("word2vec")  # MLSTC_CACHE=0: trained every time
     key = storage.content_key(dim, epochs, window, min_count, seed, texts=texts)
     path = paths.cache_dir() / "word2vec" / f"{key}.kv"
     if cache and path.is_file():
         print(f"word2vec vectors of {len(texts):,} texts read from the cache ({path.name})")
+        os.utime(path)  # recently used: evicted last
         return KeyedVectors.load(str(path))
     model = Word2Vec(tokenize(texts), vector_size=dim, window=window, min_count=min_count, sg=1, epochs=epochs,
                      seed=seed, workers=1)  # one worker: reproducible
     if cache:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         model.wv.save(str(path))
+        folders.prune(path.parent, folders.size_limit("word2vec"))
     return model.wv
 
 
