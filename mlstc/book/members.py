@@ -19,10 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlstc import results
-from mlstc.book import prerequisites
+from mlstc import ensembles, results
+from mlstc.book import prerequisites, runcache
 from mlstc.core import profiles
-from mlstc import ensembles
 
 SAVED = {"01_preprocessing": ["svm-tf-idf", "logreg-tf-idf", "svm-MiniLM-frozen"], "02_lstm": ["bilstm-attention"],
          "03_bert": ["bert-128"], "05_ensembles": ["bigru", "bilstm-word2vec", "lightgbm-tf-idf", "classifier-chains"]}
@@ -173,8 +172,8 @@ def member_model(profile: str, dataset, name: str, *, seed: int = 0) -> Path:
     if chapter is None or chapter == "05_ensembles":
         raise KeyError(f"{name!r} is not a member an earlier chapter saved; pass chapter 05's own members as models")
     first_seed = chapter in ("02_lstm", "03_bert") and stored in SAVED[chapter]  # saved under the data set's key
-    folder = results.run_dir(profile, chapter) / "models" / base.folder_name(dataset.key,
-                                                                             "" if first_seed else stored)
+    folder = results.run_dir(profile, chapter) / runcache.MODELS / base.folder_name(dataset.key,
+                                                                                    "" if first_seed else stored)
     if not folder.is_dir():
         chapter_models = (SAVED | HIERARCHY)[chapter]
         prerequisites.restore_cached(profile, chapter, chapter_models + ([] if stored in chapter_models else [stored]),

@@ -6,8 +6,8 @@ model) (:mod:`~mlstc.results.store`: ``mlstc.results.save``, ``load_probs``,
 Results stand above the models: they record what models produced, and import none.
 """
 
-from mlstc.results.store import (SCHEMA, load, load_probs, path, probs_for, recipes, records, run_dir, save, seed_name,
-                                 seed_names, stem, table)
+from mlstc.results.store import (SCHEMA, load, load_probs, path, predictions_for, probs_for, recipes, records, run_dir,
+                                 save, seed_name, seed_names, stem, table)
 
-__all__ = ["SCHEMA", "load", "load_probs", "path", "probs_for", "recipes", "records", "run_dir", "save", "seed_name",
-           "seed_names", "stem", "table"]
+__all__ = ["SCHEMA", "load", "load_probs", "path", "predictions_for", "probs_for", "recipes", "records", "run_dir", "save",
+           "seed_name", "seed_names", "stem", "table"]

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from mlstc.core import paths, storage, system
+from mlstc.evaluation import thresholds as threshold_rules
+from mlstc.saved import base
 
 SCHEMA = 1
 
@@ -150,17 +152,29 @@ def load(profile: str, notebook: str, dataset: str, model: str) -> dict:
     return json.loads(json_path.read_text())
 
 
+def _columns(record: dict, notebook: str, dataset, model: str) -> list[int]:
+    return base.columns(record["label_names"], dataset.label_names,
+                        f"{model} of {notebook} on {dataset.key} (rerun {notebook} on this data set)")
+
+
 def probs_for(profile: str, notebook: str, dataset, model: str) -> dict[str, np.ndarray]:
     """The saved validation and test probabilities of one (chapter, model) on
     ``dataset`` (anything with ``key`` and ``label_names``), their columns in the
     dataset's label order: the one place a later chapter realigns a saved run's labels."""
-    from mlstc.saved import base
-
     record = load(profile, notebook, dataset.key, model)
-    columns = base.columns(record["label_names"], dataset.label_names,
-                           f"{model} of {notebook} on {dataset.key} (rerun {notebook} on this data set)")
+    columns = _columns(record, notebook, dataset, model)
     probs = load_probs(path(profile, notebook, dataset.key, model))
     return {split: probs[split][:, columns] for split in ("validation", "test") if split in probs}
+
+
+def predictions_for(profile: str, notebook: str, dataset, model: str, split: str = "test") -> np.ndarray:
+    """A saved run's predictions on ``split`` at the thresholds it chose on validation
+    (``extra.thresholds``), columns in the dataset's label order like :func:`probs_for`."""
+    record = load(profile, notebook, dataset.key, model)
+    columns = _columns(record, notebook, dataset, model)
+    cuts = np.broadcast_to(np.asarray(record["extra"]["thresholds"], dtype=float), (len(record["label_names"]),))
+    probs = load_probs(path(profile, notebook, dataset.key, model))[split]
+    return threshold_rules.predict(probs[:, columns], cuts[columns])
 
 
 OBJECTIVES = ("best micro-F1", "best macro-F1", "cheapest within 1 point")

@@ -108,6 +108,11 @@ def test_saved_probabilities_come_back_in_the_dataset_label_order():
     assert np.allclose(reordered["test"], [[0.6, 0.4]]) and np.allclose(reordered["validation"], [[0.3, 0.1]])
     with pytest.raises(ValueError, match="no column for z"):
         results.probs_for("smoke", "03_x", SimpleNamespace(key="toy", label_names=["a", "z"]), "m")
+    results.save(notebook="03_x", dataset="toy", model="cut", profile="smoke", seed=0, metrics={},
+                 label_names=["a", "b", "c"], probs=probs, extra={"thresholds": [0.3, 0.6, 0.7]})
+    # each label keeps its own threshold when the columns are put in another order
+    pred = results.predictions_for("smoke", "03_x", SimpleNamespace(key="toy", label_names=["c", "b", "a"]), "cut")
+    assert pred.tolist() == [[0, 0, 1]]  # c 0.6 < 0.7, b 0.5 < 0.6, a 0.4 >= 0.3
 
 
 def test_seed_names_list_the_first_seed_under_the_model_name_and_the_others_suffixed():
