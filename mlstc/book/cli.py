@@ -14,6 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+# the two headlines each chapter's saved model is asked about (`predict` in chapters 02, 03 and 05)
+EXAMPLES = ["Saudi Arabia raises crude oil output as OPEC talks stall",
+            "Bundesbank leaves interest rates unchanged, dollar firms against the mark"]
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlstc", description=__doc__,

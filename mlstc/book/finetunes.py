@@ -14,12 +14,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mlstc.book.setup import Run
 from mlstc.evaluation import metrics, selection, stats, thresholds
 
+COUPLED = ("zlpr", "lsep", "softmax-ce")  # the losses that couple the labels of a document
 RULES = ("global", "per-label")  # the tuned rules every fine-tune is scored under
 SWEEP_RULES = ("0.5", *RULES)  # the sweep's heads are scored at 0.5 too
 COLUMNS = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1"]
 VALIDATION = ["validation_macro_f1", "validation_macro_f1_crossfit"]
+SHORT = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "head_macro_f1": "head", "medium_macro_f1": "medium",
+         "tail_macro_f1": "tail", "validation_macro_f1": "in-sample",
+         "validation_macro_f1_crossfit": "cross-fitted"}  # column headings of a table of COLUMNS + VALIDATION
 
 
 def cuts(rule: str, y_val, p_val, grid=thresholds.DEFAULT_GRID) -> np.ndarray:
@@ -28,6 +33,17 @@ def cuts(rule: str, y_val, p_val, grid=thresholds.DEFAULT_GRID) -> np.ndarray:
     if rule == "0.5":
         return np.full(np.shape(p_val)[1], 0.5)
     return thresholds.fit(y_val, p_val, "global" if rule == "global" else "per_label", grid=grid)
+
+
+def extra(tuned, settings: dict, checkpoint: str, **more) -> dict:
+    """What a fine-tune's result records beside its scores: its ``settings``, per-label
+    thresholds, history, checkpoint, training seconds and whether the fit cache
+    restored it; ``more`` on top."""
+    from mlstc.text import checkpoints
+
+    return {**settings, "per_label_thresholds": tuned.per_label_cuts, "history": tuned.history,
+            "checkpoint": checkpoint or checkpoints.DEFAULT, "train_seconds": tuned.train_seconds,
+            "restored_from_fit_cache": tuned.cached, **more}
 
 
 @dataclass
@@ -77,8 +93,7 @@ class Study:
         variants, its training time, epochs run and the epoch it kept."""
         row = {k: v for k, v in by_rule["global"].items() if k not in ("cut", "pred")}
         row |= {f"{m} per-label thresholds": by_rule["per-label"][m] for m in COLUMNS + VALIDATION}
-        row |= {"train seconds": round(tuned.train_seconds, 1), "epochs run": len(tuned.history["loss"]),
-                "best epoch": int(np.argmax(tuned.history["val_micro_f1"])) + 1}
+        row |= Run.schedule(tuned)
         self.probs.setdefault(loss, []).append(tuned.probs)
         self.scored.setdefault(loss, []).append(by_rule)
         self.rows.setdefault(loss, row)  # the first seed's
@@ -150,3 +165,80 @@ class Sweep:
     @property
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
+
+    def comparisons(self, run, corpora: dict, settings, losses, seeds) -> tuple[list, list[dict]]:
+        """Every loss against BCE, paired over ``seeds``, per data set, setting
+        (representation, head) and tuned rule: :class:`mlstc.book.verdicts.Comparison`
+        objects for :func:`mlstc.book.verdicts.judge` and, per comparison and metric,
+        its setting, rule and loss. The first setting's per-label comparisons are the
+        verdict page's evidence: on "the loss must model dependencies" for the losses
+        that couple labels (ZLPR, LSEP, softmax-CE), on "cross-entropy is unsuitable"
+        for the others."""
+        from mlstc.book import verdicts
+
+        family, keys = [], []
+        for key, ds in corpora.items():
+            y_test = ds.split("test").y
+            for rep, kind in settings:
+                for rule in RULES:
+                    base = [self.preds[(key, rep, kind, "bce", s, rule)] for s in seeds]
+                    for name in [n for n in losses if n != "bce"]:
+                        other = [self.preds[(key, rep, kind, name, s, rule)] for s in seeds]
+                        claims = {}
+                        if rule == "per-label" and (rep, kind) == tuple(settings[0]):
+                            claim = "dependencies" if name in COUPLED else "cross_entropy"
+                            claims = {claim: f"{rep} {kind} head: {name} vs BCE (per-label thresholds, {len(seeds)} seeds)"}
+                        family.append(verdicts.Comparison(key, f"{rep} {kind}, {rule}: {name} vs BCE",
+                                                          run.compare(y_test, base, other), claims))
+                        keys += [{"setting": f"{rep} {kind}", "rule": rule, "loss": name}] * len(verdicts.METRICS)
+        return family, keys
+
+    def save(self, run, corpora: dict) -> None:
+        """Save one result per data set, representation, head and loss (named by
+        :func:`sweep_name`): the test scores' means over seeds under the global rule,
+        the per-label rule's beside them, every rule's means in ``extra``; the first
+        seed's probabilities and its global thresholds."""
+        shown = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1", "validation_micro_f1"]
+        for (key, rep, kind, name), part in self.table.groupby(["dataset", "representation", "head", "loss"],
+                                                               sort=False):
+            seeds = [int(s) for s in dict.fromkeys(part["seed"])]
+            means = part.groupby("rule")[shown].mean()
+            probs = self.probs[(key, rep, kind, name, seeds[0])]
+            row = means.loc["global"].to_dict()
+            row |= {f"{m} per-label": means.loc["per-label", m] for m in ("micro_f1", "macro_f1", "tail_macro_f1")}
+            extra = {"seeds": seeds, "rules": means.round(5).to_dict(orient="index"), "representation": rep,
+                     "head": kind, "loss": name, "micro_f1_seed_std": float(part[part.rule == "global"].micro_f1.std())}
+            y_val = corpora[key].split("validation").y
+            run.save(corpora[key], sweep_name(rep, kind, name), row, probs=probs,
+                     thresholds=cuts("global", y_val, probs["validation"], self.grid), extra=extra)
+
+
+def sweep_name(rep: str, kind: str, loss: str) -> str:
+    """A sweep head's result name: ``head-<loss>`` (linear head on MiniLM vectors),
+    ``mlp-<loss>``, with ``-<representation>`` after the head for another one."""
+    return ("head" if kind == "linear" else "mlp") + ("" if rep == "minilm" else f"-{rep}") + f"-{loss}"
+
+
+def mean_std(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """``mean ± sd`` over seeds of ``columns`` per loss and rule, three decimals."""
+    grouped = frame.groupby(["loss", "rule"], sort=False)[columns]
+    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0)
+    return mean.round(3).astype(str) + " ± " + std.round(3).astype(str)
+
+
+def glued(table: pd.DataFrame, judged: pd.DataFrame, losses=("bce", "db", "cb-ntr")) -> dict[str, str]:
+    """The end-to-end study's numbers for the chapter's prose, per loss and rule (tag
+    ``global`` or ``pl``): macro-, tail macro- and micro-F1 (``ft_<loss>_<metric>_<tag>``,
+    ``not run`` where it was not) and the macro-F1 verdict against BCE
+    (``ft_<loss>_vs_bce_<tag>``)."""
+    out = {}
+    for name in losses:
+        slug = f"ft_{name.replace('-', '_')}"
+        for rule, tag in (("global", "global"), ("per-label", "pl")):
+            found = len(table) and (rule, name) in table.index
+            for metric, short in (("macro_f1", "macro"), ("tail_macro_f1", "tail"), ("micro_f1", "micro")):
+                out[f"{slug}_{short}_{tag}"] = f"{table.loc[(rule, name), metric]:.3f}" if found else "not run"
+            row = judged[(judged["comparison"] == f"{name} vs BCE, {rule} thresholds")
+                         & (judged["metric"] == "macro_f1")] if len(judged) else judged
+            out[f"{slug}_vs_bce_{tag}"] = row["verdict"].iloc[0] if len(row) else "not run"
+    return out

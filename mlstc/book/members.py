@@ -27,7 +27,6 @@ SAVED = {"01_preprocessing": ["svm-tf-idf", "logreg-tf-idf", "svm-MiniLM-frozen"
          "03_bert": ["bert-128"], "05_ensembles": ["bigru", "bilstm-word2vec", "lightgbm-tf-idf", "classifier-chains"]}
 HIERARCHY = {"04_hierarchical": ["hierarchical-minilm-frozen"]}
 MEMBER_NAMES = {"hierarchical-minilm-frozen": "hierarchical"}  # a saved result's name -> its name as a member
-COMBINERS = ensembles.NAMES
 _SEED_MEMBER = re.compile(r"bert-\d+-seed\d+")  # chapter 03's extra seeds of its fine-tune
 
 
@@ -111,7 +110,7 @@ def train_seconds(profile: str, dataset_key: str, names, own: dict[str, float] |
 def best_combiner(profile: str, dataset_key: str) -> str:
     """The combiner chapter 05 chose for ``dataset_key``: the best validation micro-F1."""
     scores = {name: results.load(profile, "05_ensembles", dataset_key, name)["metrics"]["validation_micro_f1"]
-              for name in COMBINERS}
+              for name in ensembles.NAMES}
     return max(scores, key=scores.get)
 
 
@@ -132,6 +131,25 @@ class PoolChoice:
         scores = {"micro_f1": self.validation_micro_f1, "macro_f1": self.validation_macro_f1}[objective][pool_name]
         return max(scores, key=scores.get)
 
+    @property
+    def kept(self) -> dict[str, ensembles.Fitted]:
+        """Every combiner fitted on the chosen pool."""
+        return self.fitted[self.chosen]
+
+    def rows(self) -> list[dict]:
+        """One row per pool: its members, its best combiner and that one's validation
+        micro-F1, whether it was chosen."""
+        return [{"pool": p, "members": len(names), "best combiner": self.best(p),
+                 "its validation micro-F1": self.validation_micro_f1[p][self.best(p)],
+                 "chosen": "yes" if p == self.chosen else ""} for p, names in self.pools.items()]
+
+    def record(self, name: str) -> dict:
+        """What combiner ``name``'s result records about how it was fitted: its weights,
+        fitting seconds, the pool kept and every pool's best validation micro-F1."""
+        return {"weights": self.kept[name].weights, "combiner_seconds": round(self.seconds[self.chosen][name], 1),
+                "pool": self.pools[self.chosen],
+                "pool_choice": {p: self.validation_micro_f1[p][self.best(p)] for p in self.pools}}
+
 
 def choose_pool(pools: dict[str, list[str]], members, y_val, y_train, *, seed: int = 0,
                 selection_rounds: int = 25) -> PoolChoice:
@@ -148,7 +166,7 @@ def choose_pool(pools: dict[str, list[str]], members, y_val, y_train, *, seed: i
             raise KeyError(f"pool {pool_name!r} names members that are not there: {', '.join(unknown)}")
         chosen_members = {n: members[n] for n in names}
         fitted[pool_name], scores[pool_name], macro[pool_name], seconds[pool_name] = {}, {}, {}, {}
-        for name in COMBINERS:
+        for name in ensembles.NAMES:
             started = time.perf_counter()
             out = ensembles.fit(name, chosen_members, y_val, y_train.mean(0), seed=seed, rounds=selection_rounds)
             seconds[pool_name][name] = time.perf_counter() - started
@@ -203,3 +221,65 @@ def save_ensemble(model_dir, profile: str, dataset, fitted: ensembles.Fitted, th
             calibration[name] = ensembles.platt(raw, y_val)
     return saved_ensembles.save(model_dir, sources, fitted, dataset.label_names, thresholds, calibration=calibration,
                                dataset=dataset.key, profile=profile, seed=seed, **info)
+
+
+OBJECTIVES = {"micro_f1": "ensemble", "macro_f1": "ensemble-macro"}  # objective -> saved directory name
+
+
+def save_for_objectives(run, dataset, choice: PoolChoice, scored: dict, *, own: dict, seed: int = 0):
+    """Save, for each objective of :data:`OBJECTIVES`, the combiner of the kept pool
+    with the best validation score in it (one combiner that serves both is saved
+    once), with :func:`save_ensemble` in ``run``'s model folder; then load it back and
+    score it on test. ``scored``: combiner -> its test metrics as the chapter scored
+    them. Returns the directory per objective and one round-trip row per directory."""
+    from mlstc import saved
+    from mlstc.evaluation import metrics, thresholds
+
+    y_val, test = dataset.split("validation").y, dataset.split("test")
+    by_objective, by_combiner, round_trip = {}, {}, []
+    for objective, dir_name in OBJECTIVES.items():
+        chosen = choice.best(choice.chosen, objective)  # of the pool kept, on validation
+        if chosen in by_combiner:
+            by_objective[objective] = by_combiner[chosen]
+            continue
+        started = time.perf_counter()
+        probs = choice.kept[chosen].probs
+        model_dir = save_ensemble(run.model_dir(dataset, dir_name), run.profile.name, dataset, choice.kept[chosen],
+                                  thresholds.tune_global(y_val, probs["validation"]), own=own, seed=seed,
+                                  combiner=chosen, chosen_by=f"validation {objective}")
+        by_objective[objective] = by_combiner[chosen] = model_dir
+        loaded = saved.load(model_dir)
+        reloaded_probs = loaded.probabilities(test.texts)
+        reloaded = metrics.evaluate(test.y, reloaded_probs >= loaded.thresholds)
+        round_trip.append({"dataset": dataset.key, "objective": objective.replace("_f1", "-F1"), "combiner": chosen,
+                           "members": len(loaded.members),
+                           "largest probability difference": float(abs(reloaded_probs - probs["test"]).max()),
+                           **{f"{m.replace('_f1', '-F1')} scored → reloaded": f"{scored[chosen][m]:.3f} → {reloaded[m]:.3f}"
+                              for m in ("micro_f1", "macro_f1")},
+                           "min": (time.perf_counter() - started) / 60})
+    return by_objective, round_trip
+
+
+@dataclass
+class Grown:
+    """Chapter 05's best combiner refitted with one more member (:func:`grow`)."""
+
+    combiner: str
+    before: dict  # the combiner on chapter 05's pool: {"validation": P, "test": P}
+    after: dict  # the same combiner with the new member
+    seconds: float | None  # its members' recorded training and its own fit; None where a member's is unknown
+
+
+def grow(profile: str, dataset, name: str, probs: dict, seconds: float, *, seed: int = 0) -> Grown:
+    """Refit the combiner chapter 05 chose for ``dataset`` on chapter 05's pool
+    (:func:`gather`) plus a new member ``name`` (``probs``: its validation and test
+    probabilities; ``seconds``: its training time)."""
+    combiner = best_combiner(profile, dataset.key)
+    members = gather(profile, dataset, seed=seed)
+    y_val, prior = dataset.split("validation").y, dataset.split("train").y.mean(0)
+    before = ensembles.fit(combiner, members, y_val, prior, seed=seed).probs
+    started = time.perf_counter()
+    refitted = ensembles.fit(combiner, members | {name: probs}, y_val, prior, seed=seed)
+    fit_seconds = time.perf_counter() - started
+    members_seconds = train_seconds(profile, dataset.key, refitted.combiner.members, own={name: seconds})
+    return Grown(combiner, before, refitted.probs, None if members_seconds is None else members_seconds + fit_seconds)

@@ -180,3 +180,149 @@ def training_curves(histories: dict, title: str = ""):
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def length_histograms(lengths, caps, title: str = ""):
+    """Words and word pieces per document, one histogram per data set on log axes
+    (``lengths``: a table with ``dataset``, ``words``, ``word pieces``), the word-piece
+    caps ``caps`` dashed."""
+    import numpy as np
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    for ax, unit in zip(axes, ["words", "word pieces"]):
+        for key, group in lengths.groupby("dataset", sort=False):
+            ax.hist(group[unit], bins=np.logspace(0, 3.5, 50), alpha=0.55, label=key)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{unit} per document (log scale)")
+        ax.set_ylabel("documents")
+    for cap in caps:
+        axes[1].axvline(cap, color="black", linestyle="--", linewidth=0.8)
+        axes[1].text(cap, axes[1].get_ylim()[1] * 0.95, f" {cap}", fontsize=8)
+    axes[0].legend()
+    fig.suptitle(title, y=1.02)
+    return fig
+
+
+def trees(drawn: dict, empty: str):
+    """:func:`tree` for each ``title -> (hierarchy, counts)`` of ``drawn``, stacked,
+    each panel as tall as its tree; ``empty`` is written where there is none."""
+    heights = [max(sum(len(cs) for cs in hierarchy.values()), 4) for hierarchy, _ in drawn.values()] or [4]
+    fig, axes = plt.subplots(len(heights), 1, figsize=(9, 0.22 * sum(heights) + 1), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    for ax, (title, (hierarchy, counts)) in zip(axes[:, 0], drawn.items()):
+        tree(hierarchy, counts, ax=ax, title=title)
+    if not drawn:
+        axes[0, 0].axis("off")
+        axes[0, 0].text(0.5, 0.5, empty, ha="center")
+    return fig
+
+
+def attention(words, weights, titles, title: str = "", first: int = 40):
+    """One strip per document: the attention weight of each of its ``first`` words."""
+    import numpy as np
+
+    fig, axes = plt.subplots(len(words), 1, figsize=(12, 1.6 * len(words)))
+    for ax, w, a, heading in zip(np.atleast_1d(axes), words, weights, titles):
+        w, a = w[:first], a[:first]
+        ax.imshow(a[None, :], aspect="auto", cmap="Blues", vmin=0, vmax=a.max())
+        ax.set_xticks(range(len(w)), w, rotation=70, fontsize=7)
+        ax.set_yticks([])
+        ax.grid(False)
+        ax.set_title(heading, fontsize=9, loc="left")
+    fig.suptitle(title, y=1.01)
+    fig.tight_layout()
+    return fig
+
+
+def piece_histograms(lengths: dict, caps, longest: int = 1100):
+    """Word pieces per text, one step histogram per data set (``lengths``: name ->
+    counts), longer texts counted at ``longest``, each cap (less [CLS] and [SEP]) dotted."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for key, pieces in lengths.items():
+        ax.hist(np.minimum(pieces, longest), bins=np.arange(0, longest + 1, 20), histtype="step", linewidth=1.5,
+                label=key)
+    for cap in caps:
+        ax.axvline(cap - 2, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel(f"word pieces per text (longer ones counted at {longest:,})")
+    ax.set_ylabel("texts")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def correlation(matrix, names, label: str):
+    """A square matrix of correlations in [0, 1] between ``names``, as a heat map."""
+    fig, ax = plt.subplots(figsize=(7, 6))
+    image = ax.imshow(matrix, vmin=0, vmax=1, cmap="magma_r")
+    ax.set_xticks(range(len(names)), names, rotation=70)
+    ax.set_yticks(range(len(names)), names)
+    ax.grid(False)
+    fig.colorbar(image, ax=ax, fraction=0.046, label=label)
+    fig.tight_layout()
+    return fig
+
+
+GROUPS = ["head (≥ 35 training documents)", "medium (9-34)", "tail (≤ 8)"]  # Huang et al.'s frequency groups
+
+
+def group_bars(table, ylabel: str):
+    """Bars of macro-F1 per frequency group (the columns of ``table``, in
+    :data:`GROUPS` order) for each row (a loss)."""
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    table.plot.bar(ax=ax, width=0.8)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(table.index.name or "")
+    ax.legend(GROUPS, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def f1_by_frequency(per_label: dict, train_counts, ylabel: str, legend: str = "", bounds=(8.5, 34.5)):
+    """Test F1 of each label against its training documents (log scale), one marker
+    per system (``per_label``: name -> F1 per label, NaN where the label has no test
+    document), the frequency groups' bounds as lines."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for (name, f1), marker in zip(per_label.items(), "oxs^v"):
+        has = np.isfinite(f1)
+        ax.scatter(np.asarray(train_counts)[has], np.asarray(f1)[has], marker=marker, alpha=0.7, label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("training documents of the label")
+    ax.set_ylabel(ylabel)
+    for bound in bounds:
+        ax.axvline(bound, color="grey", lw=0.8)
+    ax.legend(title=legend, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def validation_curves(curves: dict, ylabel: str = "validation micro-F1", legend: str = ""):
+    """One line per run (``curves``: name -> score per epoch), its best epoch circled."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for name, scores in curves.items():
+        scores = np.asarray(scores)
+        line, = ax.plot(np.arange(1, len(scores) + 1), scores, marker="o", label=name)
+        ax.scatter([np.argmax(scores) + 1], [scores.max()], s=160, facecolors="none", edgecolors=line.get_color())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(title=legend, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(curves: dict, ylabel: str, xlabel: str = "optimizer step"):
+    """One line per series (``curves``: label -> (x, y, marker)) of a loss."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for label, (x, y, marker) in curves.items():
+        ax.plot(x, y, marker=marker, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -83,6 +83,42 @@ class Run:
         keys = list(datasets) if datasets is not None else list(self.specs)
         prerequisites.ensure(self, chapter, models, {k: self.specs.get(k, k) for k in keys})
 
+    # --- scoring with the profile's bootstrap -----------------------------------------
+
+    def score(self, y_true, y_pred, scores=None, **options) -> dict:
+        """:func:`mlstc.evaluation.stats.table_row` with the profile's bootstrap
+        resamples and the run's seed: every metric with its interval."""
+        from mlstc.evaluation import stats
+
+        return stats.table_row(y_true, y_pred, scores, n_samples=self.profile.bootstrap_samples, seed=self.seed,
+                               **options)
+
+    def compare(self, y_true, a, b, **options):
+        """:func:`mlstc.evaluation.stats.compare` (``b - a``; a list of prediction
+        matrices for several seeds) with the profile's bootstrap resamples and the
+        run's seed."""
+        from mlstc.evaluation import stats
+
+        return stats.compare(y_true, a, b, n_samples=self.profile.bootstrap_samples, seed=self.seed, **options)
+
+    @staticmethod
+    def schedule(trained) -> dict:
+        """A training run's epochs run, the epoch it kept (the best validation
+        micro-F1) and its training seconds (``trained``: anything with a Keras
+        ``history`` dict and ``train_seconds``, e.g. a fine-tune)."""
+        return {"epochs run": len(trained.history["loss"]),
+                "best epoch": int(np.argmax(trained.history["val_micro_f1"])) + 1,
+                "train seconds": round(trained.train_seconds, 1)}
+
+    @staticmethod
+    def glue(values: dict | None = None, **named) -> None:
+        """Glue each value under its name for the prose (MyST-NB ``{glue}``), showing
+        nothing here."""
+        from myst_nb import glue
+
+        for name, value in {**(values or {}), **named}.items():
+            glue(name, value, display=False)
+
     # --- writing results ----------------------------------------------------------
 
     def save(self, dataset: data.Dataset, model: str, metrics_row: dict, *, probs: dict | None = None,

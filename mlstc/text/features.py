@@ -203,6 +203,19 @@ def tfidf(train_texts, *other_texts, **options):
     return vectorizer, [vectorizer.fit_transform(train_texts), *(vectorizer.transform(t) for t in other_texts)]
 
 
+def reduced_tfidf(train_texts, *other_texts, dim: int = 256, seed: int = 0) -> list:
+    """:func:`tfidf`, reduced to ``dim`` dense dimensions by a truncated SVD fitted on
+    the training matrix, and scaled by the training projection's standard deviation
+    (so that a head's usual learning rate suits it): one float32 matrix per argument."""
+    from sklearn.decomposition import TruncatedSVD
+
+    _, matrices = tfidf(train_texts, *other_texts)
+    svd = TruncatedSVD(min(dim, matrices[0].shape[1] - 1), random_state=seed).fit(matrices[0])
+    reduced = [svd.transform(m) for m in matrices]
+    scale = reduced[0].std()
+    return [(r / scale).astype("float32") for r in reduced]
+
+
 def combine(*blocks, weights=None):
     """Side-by-side features (sparse or dense blocks with the same rows), each block
     scaled by its weight; the result is sparse CSR."""

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from mlstc.book import finetunes
 
@@ -37,3 +38,82 @@ def test_the_table_averages_seeds_per_rule_and_loss():
     assert np.isclose(table.loc[("global", "bce"), "macro_f1"], np.mean(both))
     assert finetunes.Study().table().empty and finetunes.Study().minutes == 0
     assert finetunes.cuts("0.5", y["validation"], _runs(1)[1]["validation"]).tolist() == [0.5] * 6
+
+
+class _Run:
+    def __init__(self):
+        self.saved = []
+
+    def compare(self, y, a, b):
+        from mlstc.evaluation import stats
+
+        return stats.compare(y, a, b, n_samples=20, seed=0)
+
+    def save(self, ds, model, row, **options):
+        self.saved.append((ds.key, model, row, options))
+
+
+class _Split:
+    def __init__(self, y):
+        self.y = y
+
+
+class _Corpus:
+    key = "toy"
+
+    def __init__(self, y):
+        self._y = y
+
+    def split(self, name):
+        return _Split(self._y[name])
+
+
+def _sweep():
+    rng = np.random.default_rng(0)
+    y = {s: (rng.random((n, 4)) < 0.3).astype(int) for s, n in (("train", 60), ("validation", 40), ("test", 50))}
+    sweep = finetunes.Sweep(np.linspace(0.1, 0.9, 9))
+    for s in (0, 1):
+        for name in ("bce", "zlpr", "focal"):
+            probs = {p: np.clip(0.5 * y[p] + 0.6 * rng.random(y[p].shape), 0, 1) for p in ("validation", "test")}
+            for rule in finetunes.SWEEP_RULES:
+                cut = finetunes.cuts(rule, y["validation"], probs["validation"], sweep.grid)
+                sweep.preds[("toy", "minilm", "linear", name, s, rule)] = (probs["test"] >= cut).astype(int)
+                sweep.rows.append({"dataset": "toy", "representation": "minilm", "head": "linear", "loss": name,
+                                   "seed": s, "rule": rule, "validation_micro_f1": 0.5,
+                                   **{m: rng.random() for m in finetunes.COLUMNS}})
+            sweep.probs[("toy", "minilm", "linear", name, s)] = probs
+    return sweep, _Corpus(y)
+
+
+def test_the_sweep_compares_each_loss_with_bce_and_files_the_coupled_ones_under_dependencies():
+    sweep, corpus = _sweep()
+    family, keys = sweep.comparisons(_Run(), {"toy": corpus}, [("minilm", "linear")], ["bce", "zlpr", "focal"], [0, 1])
+    assert [c.name for c in family] == ["minilm linear, global: zlpr vs BCE", "minilm linear, global: focal vs BCE",
+                                        "minilm linear, per-label: zlpr vs BCE", "minilm linear, per-label: focal vs BCE"]
+    assert [list(c.claims) for c in family] == [[], [], ["dependencies"], ["cross_entropy"]]
+    assert len(keys) == 2 * len(family) and keys[-1] == {"setting": "minilm linear", "rule": "per-label", "loss": "focal"}
+
+
+def test_the_sweep_saves_one_result_per_loss_with_seed_means():
+    sweep, corpus = _sweep()
+    run = _Run()
+    sweep.save(run, {"toy": corpus})
+    assert [m for _, m, _, _ in run.saved] == ["head-bce", "head-zlpr", "head-focal"]
+    _, _, row, options = run.saved[0]
+    table = sweep.table
+    globals_ = table[(table.loss == "bce") & (table.rule == "global")]
+    assert row["micro_f1"] == pytest.approx(globals_.micro_f1.mean())
+    assert options["extra"]["seeds"] == [0, 1] and len(options["thresholds"]) == 4
+    assert finetunes.sweep_name("tf-idf", "mlp", "db") == "mlp-tf-idf-db"
+
+
+def test_glued_numbers_say_not_run_where_a_loss_was_not_fine_tuned():
+    import pandas as pd
+
+    table = pd.DataFrame([{"rule": r, "loss": "bce", "macro_f1": 0.41, "tail_macro_f1": 0.0, "micro_f1": 0.89}
+                          for r in finetunes.RULES]).set_index(["rule", "loss"])
+    judged = pd.DataFrame([{"comparison": "db vs BCE, global thresholds", "metric": "macro_f1", "verdict": "better"}])
+    glued = finetunes.glued(table, judged)
+    assert glued["ft_bce_macro_global"] == "0.410" and glued["ft_db_macro_pl"] == "not run"
+    assert glued["ft_db_vs_bce_global"] == "better" and glued["ft_cb_ntr_vs_bce_pl"] == "not run"
+    assert finetunes.glued(pd.DataFrame(), pd.DataFrame())["ft_bce_micro_global"] == "not run"

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mlstc import ensembles
 from mlstc.book import members
 
 
@@ -70,7 +71,7 @@ def test_choose_pool_takes_the_pool_whose_best_combiner_validates_best():
     choice = members.choose_pool({"small": ["noise"], "large": ["noise", "oracle"]}, pool, y_val, y_val,
                                  selection_rounds=3)
     assert choice.chosen == "large"
-    assert set(choice.fitted["large"]) == set(members.COMBINERS)
+    assert set(choice.fitted["large"]) == set(ensembles.NAMES)
     assert choice.validation_micro_f1["large"][choice.best("large")] > choice.validation_micro_f1["small"][
         choice.best("small")]
     tie = members.choose_pool({"first": ["noise"], "second": ["noise"]}, pool, y_val, y_val, selection_rounds=3)
@@ -110,7 +111,7 @@ def test_gather_reads_chapter_03s_seed_members_only_when_chapter_05s_pool_kept_t
             results.save(notebook=chapter, dataset=key, model=name, profile="smoke", seed=0,
                          metrics={"micro_f1": 0.5, "train seconds": 10.0}, label_names=["a", "b"],
                          probs={"validation": rng.random((30, 2)), "test": rng.random((10, 2))})
-        for i, name in enumerate(members.COMBINERS):
+        for i, name in enumerate(ensembles.NAMES):
             results.save(notebook="05_ensembles", dataset=key, model=name, profile="smoke", seed=0,
                          metrics={"micro_f1": 0.5, "validation_micro_f1": 0.5 + i / 100},
                          extra={"pool": fixed + (seeds if keeps_seeds else [])})
@@ -124,3 +125,15 @@ def test_gather_reads_chapter_03s_seed_members_only_when_chapter_05s_pool_kept_t
     assert set(in_05) == {m for c, models in members.SAVED.items() if c < "05_ensembles" for m in models} | {seeds[0]}
     assert members.fine_tune_seeds("smoke") == ["bert-128-seed1"]  # the smoke profile trains two seeds
     assert members.fine_tune_seeds("cpu", seed=3) == ["bert-128-seed4", "bert-128-seed5"]
+
+
+def test_the_pool_choice_lists_its_pools_and_records_how_a_combiner_was_fitted():
+    kept = {"mean": ensembles.Fitted({}, None, weights={"a": 0.5, "b": 0.5})}
+    choice = members.PoolChoice("with", {"without": ["a"], "with": ["a", "b"]}, {"with": kept},
+                                {"without": {"mean": 0.80}, "with": {"mean": 0.85}}, seconds={"with": {"mean": 1.26}})
+    rows = choice.rows()
+    assert [r["pool"] for r in rows] == ["without", "with"] and [r["chosen"] for r in rows] == ["", "yes"]
+    assert rows[1]["its validation micro-F1"] == 0.85 and rows[1]["members"] == 2
+    assert choice.kept is kept
+    assert choice.record("mean") == {"weights": {"a": 0.5, "b": 0.5}, "combiner_seconds": 1.3, "pool": ["a", "b"],
+                                     "pool_choice": {"without": 0.80, "with": 0.85}}

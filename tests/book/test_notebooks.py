@@ -134,6 +134,19 @@ def test_numbers_in_prose_are_glued_or_published(path):
     assert not typed, f"{path.name}: numbers typed in prose instead of glued from the run: {typed}"
 
 
+def lines_of_code(path) -> int:
+    """Lines of code cells that are neither blank nor comments only."""
+    return sum(1 for cell in cells(path) if cell["cell_type"] == "code"
+               for line in "".join(cell["source"]).splitlines() if line.strip() and not line.strip().startswith("#"))
+
+
+def test_notebooks_hold_at_most_1400_lines_of_code():
+    """The notebooks narrate; tables, figures and bookkeeping live in ``mlstc.book``
+    (#33). Over the budget? Move what a reader need not see into the package."""
+    counts = {path.stem: lines_of_code(path) for path in SOURCES}
+    assert sum(counts.values()) <= 1400, counts
+
+
 def test_notebooks_stay_narrative_with_few_long_code_cells():
     """Logic belongs in the package: at most ten code cells of more than 25 lines
     across the book (the article's own code, shown as written, among them)."""

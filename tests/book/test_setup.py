@@ -253,3 +253,24 @@ def test_a_saved_model_records_what_the_run_cache_needs_and_loads_back(tmp_path,
     finished.mkdir(parents=True)
     folder.rename(finished / folder.name)
     assert members.member_model("smoke", ds, "svm-tf-idf") == finished / folder.name
+
+
+def test_run_scores_and_compares_with_the_profiles_bootstrap_and_the_runs_seed(tmp_path):
+    import pandas as pd
+
+    from mlstc.book.setup import Run
+    from mlstc.core import profiles
+    from mlstc.evaluation import stats
+
+    run = Run("00_data", profiles.resolve("smoke"), 3, {}, tmp_path)
+    rng = np.random.default_rng(0)
+    y, a, b = ((rng.random((60, 4)) < 0.3).astype(int) for _ in range(3))
+    n = run.profile.bootstrap_samples
+    assert run.score(y, a) == stats.table_row(y, a, n_samples=n, seed=3)
+    pd.testing.assert_frame_equal(run.compare(y, a, b), stats.compare(y, a, b, n_samples=n, seed=3))
+
+    class Trained:
+        history = {"loss": [1.0, 0.5, 0.4], "val_micro_f1": [0.1, 0.5, 0.3]}
+        train_seconds = 12.34
+
+    assert Run.schedule(Trained) == {"epochs run": 3, "best epoch": 2, "train seconds": 12.3}

@@ -39,3 +39,12 @@ def test_judge_adjusts_the_family_records_claims_and_words_the_verdicts():
     assert all(c[4] is not None for c in run.claims)
     assert list(verdicts.shown(judged).columns) == ["seeds", "verdict"]
     assert verdicts.outcome_counts(judged.iloc[:0]) == "none"
+
+
+def test_against_reads_each_metric_against_its_bar_by_its_interval():
+    row = {"micro_f1": 0.90, "micro_f1_low": 0.89, "micro_f1_high": 0.91,
+           "macro_f1": 0.50, "macro_f1_low": 0.45, "macro_f1_high": 0.56, "tail_macro_f1": 0.20}
+    found = verdicts.against(row, {"micro_f1": 0.88, "macro_f1": 0.55, "tail_macro_f1": 0.25})
+    assert list(found["outcome"]) == ["reaches", "within noise of", "misses"]
+    assert found.loc["tail_macro_f1", "low"] == found.loc["tail_macro_f1", "high"] == 0.20  # no interval: the score
+    assert [verdicts.phrase(o) for o in found["outcome"]] == ["reaches", "is within noise of", "misses"]

@@ -72,3 +72,14 @@ def test_tfidf_fits_on_train_only_and_combine_stacks():
     assert test[1].nnz == 0
     both = features.combine(train, np.ones((2, 3)), weights=[1.0, 0.5])
     assert both.shape == (2, train.shape[1] + 3) and both[0, -1] == 0.5
+
+
+def test_reduced_tfidf_fits_on_training_text_and_scales_to_unit_spread():
+    from mlstc.text import features
+
+    train = [f"oil price {i} rises" if i % 2 else f"bank rate {i} cut" for i in range(40)]
+    reduced = features.reduced_tfidf(train, ["oil rises", "bank cut"], dim=5, seed=0)
+    assert [m.shape for m in reduced] == [(40, 5), (2, 5)] and reduced[0].dtype == "float32"
+    assert abs(float(reduced[0].std()) - 1) < 1e-5
+    again = features.reduced_tfidf(train, ["oil rises", "bank cut"], dim=5, seed=0)
+    assert all((a == b).all() for a, b in zip(reduced, again))

@@ -1,0 +1,60 @@
+"""The tables of the environment page (chapter 99): the run profiles, the speed
+benchmarks, the GPU measurements and every saved result, read from ``results/``."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from mlstc import results
+from mlstc.core import paths, profiles
+
+
+def profiles_table() -> pd.DataFrame:
+    """One row per run profile: its caps, bootstrap samples, epochs, seeds, timeout."""
+    return pd.DataFrame([{"profile": p.name, "description": p.description,
+                          **{f"max {split} docs": cap or "all" for split, cap in p.max_docs.items()},
+                          "bootstrap samples": p.bootstrap_samples, "max epochs": p.max_epochs, "seeds": p.seeds,
+                          "notebook timeout (min)": p.notebook_timeout_s // 60}
+                         for p in profiles.PROFILES.values()]).set_index("profile")
+
+
+def benchmarks(profile: str):
+    """``(where and when it was measured, the table)`` of ``benchmarks/speed.py`` for
+    ``profile``, or ``None`` where it has not run."""
+    bench = paths.results_dir(profile) / "benchmarks.json"
+    if not bench.is_file():
+        return None
+    record = json.loads(bench.read_text())
+    machine = record["machine"]
+    where = (f"measured {record['created']} on {machine['cpu_count']} CPU cores, {machine.get('memory_gib', '?')} GiB; "
+             f"GPUs: {machine.get('gpus')}")
+    return where, pd.DataFrame(record["rows"]).set_index(["what", "setting"])
+
+
+def gpu_runs():
+    """``(one line per run: file, date, devices, versions; the training rows of every
+    run)`` of ``benchmarks/gpu_jax.py``, or ``None`` where none has run."""
+    found = sorted((paths.results_root() / "gpu").glob("gpu_jax*.json"))
+    if not found:
+        return None
+    lines, rows = [], []
+    for path in found:
+        record = json.loads(path.read_text())
+        machine = record["machine"]
+        lines.append(f"{path.name}: {machine['date']}, {', '.join(machine['devices'])}, JAX {machine['jax']}, "
+                     f"Keras {machine['keras']}")
+        rows += [{"run": path.stem, **r} for r in record["rows"] if not r["batches"].startswith("inference")]
+    return lines, pd.DataFrame(rows).set_index(["architecture", "precision", "batches", "run"]).sort_index()
+
+
+def saved_results(profile: str) -> str:
+    """Every saved result of ``profile`` as HTML: one collapsible table per chapter
+    (micro-F1, macro-F1, subset accuracy); empty where there is none."""
+    saved = results.table(profile, ["micro_f1", "macro_f1", "subset_accuracy"])
+    parts = []
+    for chapter, rows in saved.groupby(level="notebook", sort=True) if len(saved) else []:
+        table = rows.droplevel(["profile", "notebook"]).style.format("{:.3f}", na_rep="").to_html()
+        parts.append(f"<details><summary><b>{chapter}</b>: {len(rows)} results</summary>{table}</details>")
+    return "".join(parts)

@@ -1,0 +1,37 @@
+"""The verdict page and the environment page, laid out from the committed cpu results."""
+
+import pytest
+
+from mlstc.book import environment, verdict_page
+from mlstc.core import paths, profiles
+from mlstc.results import claims
+
+
+@pytest.fixture
+def committed(monkeypatch):
+    root = paths.project_root() / "results"
+    if not (root / "cpu").is_dir():
+        pytest.skip("no committed cpu results")
+    monkeypatch.setenv("MLSTC_RESULTS_DIR", str(root))  # read only
+
+
+def test_the_verdict_page_has_a_row_per_claim_and_a_section_per_claim_with_evidence(committed):
+    found = claims.assess("cpu")
+    table = verdict_page.claims_table(found)
+    assert table.count("<tr>") == len(found.claims) + 1  # the heading, then one per claim
+    assert "`" not in table.split("</style>")[1]  # code spans become <code>
+    sections = verdict_page.evidence_sections(found)
+    assert sections.count("<details>") == found.evidence["claim"].nunique()
+    summary = verdict_page.summary(found)
+    assert summary.startswith(f"The chapters tested {int((found.claims['verdict'] != 'pending').sum())} of")
+    rows = verdict_page.forest_rows(found)
+    assert {"label", "delta", "low", "high", "verdict"} <= set(rows.columns)
+    assert (rows["low"] <= rows["delta"]).all() and (rows["delta"] <= rows["high"]).all()
+
+
+def test_the_environment_page_lists_profiles_and_every_saved_result(committed):
+    assert list(environment.profiles_table().index) == list(profiles.PROFILES)
+    saved = environment.saved_results("cpu")
+    chapters = [p for p in (paths.project_root() / "results" / "cpu").iterdir() if any(p.glob("*__*.json"))]
+    assert saved.count("<details>") == len(chapters) > 0
+    assert environment.saved_results("nonexistent-profile") == ""
