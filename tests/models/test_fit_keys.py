@@ -1,0 +1,33 @@
+"""A guard for the fit cache: the code every training of the book runs, by its key.
+
+The fit cache keys a training by the source of the modules it can run
+(:func:`mlstc.models.fitcache.code_key`). Editing any of them, even a docstring, makes
+every chapter that trains with them train again: hours on 2 cores. This test names the
+change before a rerun starts it. ``mlstc/models/finetune.py`` is among them for the
+fine-tunes with a loss other than BCE, which score through a function of that module.
+
+If the change is meant (fixing a loss, a layer, the loop), update :data:`KEYS` to the
+keys the failure prints, rerun the chapters that train (README, "Rerunning a changed
+chapter") and say so in the commit. If it is not, move the code to a module no training
+imports (as ``finetune_studies.py`` is).
+"""
+
+from mlstc.core import code
+
+TRAINING = ["mlstc.models.training", "mlstc.models.heads", "mlstc.models.pretraining", "mlstc.models.bert",
+            "mlstc.models.lstm", "mlstc.models.hierarchy", "mlstc.models.layers", "mlstc.models.losses",
+            "mlstc.models.linear", "mlstc.models.boosting", "mlstc.models.callbacks"]
+GROUPS = {"every training of the book": TRAINING,
+          "the fine-tunes with a loss other than BCE (chapter 06)": TRAINING + ["mlstc.models.finetune"]}
+KEYS = {"every training of the book": "9b78f0ecdaa8d136",
+        "the fine-tunes with a loss other than BCE (chapter 06)": "6012971e48a840d9"}
+
+
+def test_the_code_the_trainings_run_is_the_code_their_cached_weights_came_from():
+    found = {group: code.key(roots, exempt=["mlstc.models.fitcache"]) for group, roots in GROUPS.items()}
+    changed = [group for group, k in found.items() if KEYS[group] != k]
+    modules = code.closure(GROUPS[changed[-1]] if changed else [], exempt=["mlstc.models.fitcache"])
+    assert not changed, (
+        f"this change re-keys the fit cache for {' and '.join(changed)}: the chapters that train them will "
+        f"train again (hours on 2 cores). The modules involved: {', '.join(modules)}. Meant? Set KEYS to {found}. "
+        "Not meant? Move the code out of those modules.")
