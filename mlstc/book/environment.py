@@ -53,8 +53,8 @@ def saved_results(profile: str) -> str:
     """Every saved result of ``profile`` as HTML: one collapsible table per chapter
     (micro-F1, macro-F1, subset accuracy); empty where there is none."""
     saved = results.table(profile, ["micro_f1", "macro_f1", "subset_accuracy"])
-    parts = []
-    for chapter, rows in saved.groupby(level="notebook", sort=True) if len(saved) else []:
-        table = rows.droplevel(["profile", "notebook"]).style.format("{:.3f}", na_rep="").to_html()
-        parts.append(f"<details><summary><b>{chapter}</b>: {len(rows)} results</summary>{table}</details>")
-    return "".join(parts)
+    if not len(saved):
+        return ""
+    return "".join(f"<details><summary><b>{chapter}</b>: {len(rows)} results</summary>"
+                   f"{rows.droplevel(['profile', 'notebook']).style.format('{:.3f}', na_rep='').to_html()}</details>"
+                   for chapter, rows in saved.groupby(level="notebook", sort=True))
