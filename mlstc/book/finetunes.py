@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mlstc.book.setup import Run
+from mlstc import results
+from mlstc.book import shown
 from mlstc.evaluation import metrics, selection, stats, thresholds
 
 COUPLED = ("zlpr", "lsep", "softmax-ce")  # the losses that couple the labels of a document
@@ -22,9 +23,9 @@ RULES = ("global", "per-label")  # the tuned rules every fine-tune is scored und
 SWEEP_RULES = ("0.5", *RULES)  # the sweep's heads are scored at 0.5 too
 COLUMNS = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1"]
 VALIDATION = ["validation_macro_f1", "validation_macro_f1_crossfit"]
-SHORT = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "head_macro_f1": "head", "medium_macro_f1": "medium",
-         "tail_macro_f1": "tail", "validation_macro_f1": "in-sample",
-         "validation_macro_f1_crossfit": "cross-fitted"}  # column headings of a table of COLUMNS + VALIDATION
+SHORT = shown.NAMES | {"head_macro_f1": "head", "medium_macro_f1": "medium", "tail_macro_f1": "tail",
+                       "validation_macro_f1": "in-sample", "validation_macro_f1_crossfit": "cross-fitted"}
+# column headings of a table of COLUMNS + VALIDATION
 
 
 def cuts(rule: str, y_val, p_val, grid=thresholds.DEFAULT_GRID) -> np.ndarray:
@@ -93,7 +94,7 @@ class Study:
         variants, its training time, epochs run and the epoch it kept."""
         row = {k: v for k, v in by_rule["global"].items() if k not in ("cut", "pred")}
         row |= {f"{m} per-label thresholds": by_rule["per-label"][m] for m in COLUMNS + VALIDATION}
-        row |= Run.schedule(tuned)
+        row |= results.schedule(tuned)
         self.probs.setdefault(loss, []).append(tuned.probs)
         self.scored.setdefault(loss, []).append(by_rule)
         self.rows.setdefault(loss, row)  # the first seed's
@@ -128,13 +129,14 @@ class Sweep:
     """The fast sweep's heads (:meth:`add`), scored on test under each of
     :data:`SWEEP_RULES` with thresholds tuned on validation over ``grid``: one row per
     head and rule (:attr:`table`), the test predictions per ``(dataset, representation,
-    head, loss, seed, rule)`` and the probabilities per ``(dataset, representation,
-    head, loss, seed)``."""
+    head, loss, seed, rule)``, the thresholds behind them under the same key, and the
+    probabilities per ``(dataset, representation, head, loss, seed)``."""
 
     grid: np.ndarray
     rows: list[dict] = field(default_factory=list)
     preds: dict[tuple, np.ndarray] = field(default_factory=dict)
     probs: dict[tuple, dict] = field(default_factory=dict)
+    cuts: dict[tuple, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0  # training time of the joint runs (the stored runs' where the fit cache restored them)
 
     def add(self, key: str, rep: str, kind: str, seed: int, losses, trained, x: dict, y: dict) -> None:
@@ -160,6 +162,7 @@ class Sweep:
                                   **metrics.group_macro_f1(y["test"], pred, train_counts),
                                   "epochs": len(history["loss"]), "seconds": joint_seconds / len(losses)})
                 self.preds[(key, rep, kind, name, seed, rule)] = pred
+                self.cuts[(key, rep, kind, name, seed, rule)] = cut
             self.probs[(key, rep, kind, name, seed)] = probs
 
     @property
@@ -198,19 +201,18 @@ class Sweep:
         :func:`sweep_name`): the test scores' means over seeds under the global rule,
         the per-label rule's beside them, every rule's means in ``extra``; the first
         seed's probabilities and its global thresholds."""
-        shown = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1", "validation_micro_f1"]
+        scores = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1", "validation_micro_f1"]
         for (key, rep, kind, name), part in self.table.groupby(["dataset", "representation", "head", "loss"],
                                                                sort=False):
             seeds = [int(s) for s in dict.fromkeys(part["seed"])]
-            means = part.groupby("rule")[shown].mean()
+            means = part.groupby("rule")[scores].mean()
             probs = self.probs[(key, rep, kind, name, seeds[0])]
             row = means.loc["global"].to_dict()
             row |= {f"{m} per-label": means.loc["per-label", m] for m in ("micro_f1", "macro_f1", "tail_macro_f1")}
             extra = {"seeds": seeds, "rules": means.round(5).to_dict(orient="index"), "representation": rep,
                      "head": kind, "loss": name, "micro_f1_seed_std": float(part[part.rule == "global"].micro_f1.std())}
-            y_val = corpora[key].split("validation").y
             run.save(corpora[key], sweep_name(rep, kind, name), row, probs=probs,
-                     thresholds=cuts("global", y_val, probs["validation"], self.grid), extra=extra)
+                     thresholds=self.cuts[(key, rep, kind, name, seeds[0], "global")], extra=extra)
 
 
 def sweep_name(rep: str, kind: str, loss: str) -> str:

@@ -273,11 +273,12 @@ class Grown:
 def grow(profile: str, dataset, name: str, probs: dict, seconds: float, *, seed: int = 0) -> Grown:
     """Refit the combiner chapter 05 chose for ``dataset`` on chapter 05's pool
     (:func:`gather`) plus a new member ``name`` (``probs``: its validation and test
-    probabilities; ``seconds``: its training time)."""
+    probabilities; ``seconds``: its training time); ``before`` is chapter 05's saved
+    run of that combiner."""
     combiner = best_combiner(profile, dataset.key)
     members = gather(profile, dataset, seed=seed)
     y_val, prior = dataset.split("validation").y, dataset.split("train").y.mean(0)
-    before = ensembles.fit(combiner, members, y_val, prior, seed=seed).probs
+    before = results.probs_for(profile, "05_ensembles", dataset, combiner)
     started = time.perf_counter()
     refitted = ensembles.fit(combiner, members | {name: probs}, y_val, prior, seed=seed)
     fit_seconds = time.perf_counter() - started

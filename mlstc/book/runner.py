@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 from mlstc.book import shown
-from mlstc.core import paths, profiles, storage
+from mlstc.core import paths, profiles
+from mlstc.models import fitcache
 
 CHAIN_ENV = "MLSTC_PREREQUISITE_CHAIN"  # the chapters a prerequisite run is made for (set by prerequisites.ensure)
 
@@ -112,7 +113,7 @@ def restored_trainings(notebook: dict) -> int:
     line per training."""
     texts = ["".join(o.get("text", "")) for c in notebook.get("cells", []) for o in c.get("outputs", [])
              if o.get("output_type") == "stream"]
-    return sum(t.count(storage.RESTORED) + sum(int(n) for n in RESTORED_SUMMARY.findall(t)) for t in texts)
+    return sum(t.count(fitcache.RESTORED) + sum(int(n) for n in RESTORED_SUMMARY.findall(t)) for t in texts)
 
 
 def _run_entry(path: Path) -> dict:

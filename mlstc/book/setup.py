@@ -102,15 +102,6 @@ class Run:
         return stats.compare(y_true, a, b, n_samples=self.profile.bootstrap_samples, seed=self.seed, **options)
 
     @staticmethod
-    def schedule(trained) -> dict:
-        """A training run's epochs run, the epoch it kept (the best validation
-        micro-F1) and its training seconds (``trained``: anything with a Keras
-        ``history`` dict and ``train_seconds``, e.g. a fine-tune)."""
-        return {"epochs run": len(trained.history["loss"]),
-                "best epoch": int(np.argmax(trained.history["val_micro_f1"])) + 1,
-                "train seconds": round(trained.train_seconds, 1)}
-
-    @staticmethod
     def glue(values: dict | None = None, **named) -> None:
         """Glue each value under its name for the prose (MyST-NB ``{glue}``), showing
         nothing here."""

@@ -25,12 +25,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from mlstc.core import storage
-
 TMP_SUFFIX = ".tmp"  # what a folder still being written ends with (pruning passes over it)
 CACHE_ENV = "MLSTC_CACHE"  # 0/off/false/no: no store is read or written
 SIZE_ENV = "MLSTC_CACHE_GB"  # each store's bound in GiB
 SIZE_ENVS = {"fits": "MLSTC_FIT_CACHE_GB"}  # a store's own bound, where it has one
+SWITCH_ENVS = {"fits": "MLSTC_FIT_CACHE"}  # a store's own switch (0/off/false/no), where it has one
 STORES = ("fits", "runs", "embeddings", "word2vec", "spacy")
 OFF = ("0", "off", "false", "no")
 
@@ -39,9 +38,8 @@ def enabled(store: str) -> bool:
     """Whether the cache ``store`` (one of :data:`STORES`) may be read and written."""
     if store not in STORES:
         raise ValueError(f"unknown cache {store!r}; known: {', '.join(STORES)}")
-    if os.environ.get(CACHE_ENV, "1").strip().lower() in OFF:
-        return False
-    return storage.fit_cache_enabled() if store == "fits" else True
+    switches = (CACHE_ENV, SWITCH_ENVS.get(store))
+    return not any(os.environ.get(env, "1").strip().lower() in OFF for env in switches if env)
 
 
 def size_limit(store: str) -> int:

@@ -78,22 +78,3 @@ def content_key(*parts, texts: Iterable[str] | None = None, length: int = 16) ->
 def slug(text: str) -> str:
     """A file-name-safe version of ``text`` (letters, digits, ``_.-``)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-") or "unnamed"
-
-
-def source_key(root: Path, folders: Iterable[str] = (".",)) -> str:
-    """A key for the Python source below ``root``'s ``folders`` (paths and texts),
-    so that a changed line of code misses a cache keyed by it."""
-    root = Path(root)
-    files = sorted({f for folder in folders for f in (root / folder).rglob("*.py")})
-    return content_key(*(str(f.relative_to(root)) for f in files),
-                       texts=[f.read_text(encoding="utf-8") for f in files])
-
-
-FIT_CACHE_ENV = "MLSTC_FIT_CACHE"  # 0 trains every time (mlstc.models.fitcache)
-RESTORED = "fit cache: training skipped"  # how a restored training begins its line (the run log counts them)
-
-
-def fit_cache_enabled() -> bool:
-    """Whether trainings may be restored from the cache (``$MLSTC_FIT_CACHE``, on unless 0/off/false/no)."""
-    return os.environ.get(FIT_CACHE_ENV, "1").strip().lower() not in ("0", "off", "false", "no")
-

@@ -137,11 +137,6 @@ class Hierarchy:
             out[d].append(node)
         return out
 
-    @property
-    def leaves(self) -> list[str]:
-        has_child = set(self.parent.values())
-        return [n for n in self.nodes if n not in has_child]
-
     def descendant_matrix(self) -> np.ndarray:
         """``R[i, j] = 1`` when node ``j`` is node ``i`` or one of its descendants
         (the matrix C-HMCNN's coherence layer and loss use)."""

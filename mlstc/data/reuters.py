@@ -130,18 +130,6 @@ def parse_topic_groups(path: Path) -> dict[str, list[str]]:
     return groups
 
 
-def write_topic_groups(category_file: Path, dest: Path | None = None) -> Path:
-    """Regenerate ``data/reuters_topic_groups.json`` from the category file."""
-    dest = dest or paths.manifest_dir() / HIERARCHY_FILE
-    groups = parse_topic_groups(category_file)
-    payload = {
-        "source": f"{CATEGORY_FILE} (Reuters-21578, Lewis 1996), parsed by mlstc.data.reuters.parse_topic_groups",
-        "groups": groups,
-    }
-    dest.write_text(json.dumps(payload, indent=1) + "\n")
-    return dest
-
-
 def load_topic_groups() -> dict[str, list[str]]:
     return json.loads((paths.manifest_dir() / HIERARCHY_FILE).read_text())["groups"]
 

@@ -81,7 +81,7 @@ class Platt:
         return cls(float(model.coef_[0, 0]), float(model.intercept_[0]))
 
     def apply(self, scores) -> np.ndarray:
-        return 1 / (1 + np.exp(-(self.a * _logit(scores) + self.b)))
+        return thresholds.sigmoid(self.a * _logit(scores) + self.b)
 
 
 def platt(scores_val, y_val) -> Platt:

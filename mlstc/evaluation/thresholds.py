@@ -1,4 +1,4 @@
-"""Decision thresholds for sigmoid outputs (introduced in chapter 00).
+"""Decision thresholds for sigmoid outputs (introduced in chapter 00), and the sigmoid.
 
 Three strategies, all tuned on the validation split and applied unchanged to test:
 ``fixed`` (0.5 everywhere), ``global`` (one threshold maximising micro-F1) and
@@ -11,6 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from mlstc.evaluation import metrics
+
+def sigmoid(logits) -> np.ndarray:
+    """Scores in [0, 1] from logits, in float64: the one sigmoid of the package (models'
+    outputs, a linear SVM's margins, Platt scaling)."""
+    return 1 / (1 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
 
 DEFAULT_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 STRATEGIES = ("fixed", "global", "per_label")

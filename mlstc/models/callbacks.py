@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlstc.core import system
-from mlstc.evaluation import metrics, thresholds
+from mlstc.evaluation import thresholds
 
 system.import_tensorflow()
 import keras  # noqa: E402
@@ -35,7 +35,7 @@ class MicroF1(keras.callbacks.Callback):
 
     def probabilities(self) -> np.ndarray:
         out = np.asarray(self.predict_fn(self.model), dtype=np.float64)
-        return 1 / (1 + np.exp(-out)) if self.from_logits else out
+        return thresholds.sigmoid(out) if self.from_logits else out
 
     def on_epoch_end(self, epoch, logs=None):
         probs = self.probabilities()

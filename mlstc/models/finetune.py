@@ -79,7 +79,7 @@ def finetune(checkpoint: str, dataset, *, max_length: int, truncation: str, lear
         history = bert.fit(model, encoded["train"], parts["train"].y, encoded["validation"], parts["validation"].y,
                            epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, scores=link)
         fn = training.forward(model)
-        link = link or training.sigmoid
+        link = link or thresholds.sigmoid
         probs = {s: link(bert.predict_logits(model, encoded[s], predict_batch_size, fn=fn))
                  for s in ("validation", "test")}
         by_rule = thresholds.compare(parts["validation"].y, probs["validation"], parts["test"].y, probs["test"])

@@ -25,9 +25,9 @@ def reading(model: training.keras.Model, tokenizer, val, test, variants, batch_s
     rows = []
     for cap, strategy in variants:
         enc_val, enc_test = (wordpieces.encode(s.texts, tokenizer, cap, strategy) for s in (val, test))
-        p_val = training.sigmoid(bert.predict_logits(model, enc_val, batch_size, fn=fn))
+        p_val = thresholds.sigmoid(bert.predict_logits(model, enc_val, batch_size, fn=fn))
         started = time.perf_counter()
-        p_test = training.sigmoid(bert.predict_logits(model, enc_test, batch_size, fn=fn))
+        p_test = thresholds.sigmoid(bert.predict_logits(model, enc_test, batch_size, fn=fn))
         seconds = time.perf_counter() - started
         scores = metrics.evaluate(test.y, thresholds.predict(p_test, thresholds.fit(val.y, p_val, "global")))
         rows.append({"word pieces": cap, "reading": strategy, "micro_f1": scores["micro_f1"],

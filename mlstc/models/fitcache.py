@@ -64,7 +64,8 @@ def _keras():
 
     return keras
 
-ENV = storage.FIT_CACHE_ENV
+ENV = folders.SWITCH_ENVS["fits"]  # 0/off/false/no: trains every time
+RESTORED = "fit cache: training skipped"  # how a restored training begins its line (the run log counts them)
 SIZE_ENV = folders.SIZE_ENVS["fits"]
 VERSIONS = ("keras", "keras-hub", "tensorflow", "numpy")
 FORMAT = 2  # how entries are keyed and stored; this module's own code is not in the keys, so a change here bumps it
@@ -105,10 +106,46 @@ def folder() -> Path:
     return paths.fits_dir()
 
 
+# A code key -> an older code key whose trainings it reproduces bit for bit. A change
+# that moves code without changing what it computes (a loop merged, dead code removed)
+# re-keys every training; an entry here keeps the trained weights instead, and is added
+# only with the evidence: a smoke pass of every chapter under the old and the new code,
+# each training's weights compared bit for bit (:mod:`mlstc.models.fitcompare`, README
+# "Contributing").
+EQUIVALENT: dict[str, str] = {
+    # 2026-12-06: one training loop (training.run), one prediction path, one sigmoid, dead
+    # code removed. Smoke pass of chapters 00-07 under both: 81 of 81 trainings identical
+    # (54 Keras, 27 scikit-learn and LightGBM); a 12-step masked-LM pretraining identical.
+    "f9a6d92706230b7c": "cc34520fac16240f", "f4e4e6d1ecffef0e": "56e891c2f4fc5e1a",
+    "a2b27981fb997371": "0a52ea87e785ac34", "47df79253222a6d2": "d98ad86c2ba2384e",
+    "59f1153495e70c53": "925f24aef9662920", "d2c8d70b72ebb067": "ef7e034f70adefe0",
+    "7ca990685396ed43": "f75bbd38a3517b8f", "ff93b9d3a3560a3d": "e283cd223b580772",
+    "31a7e4ac0c075751": "e530ed5332b2593c", "6670a5b052a83611": "2cbd38d022e51b6f",
+}
+LOG_ENV = "MLSTC_FIT_LOG"  # a JSON-lines file: one line per training looked up (its key, code key, modules)
+
+
 def code_key(modules) -> str:
     """The key of the package code that ``modules`` can run (this module left out:
-    :data:`FORMAT` stands for it)."""
-    return code.key(modules, exempt=[__name__])
+    :data:`FORMAT` stands for it), or the older key it is :data:`EQUIVALENT` to."""
+    k = code.key(modules, exempt=[__name__])
+    seen = {k}
+    while k in EQUIVALENT:
+        k = EQUIVALENT[k]
+        if k in seen:
+            raise ValueError(f"fitcache.EQUIVALENT has a cycle through {k}")
+        seen.add(k)
+    return k
+
+
+def _log(kind: str, k: str, modules, hit: bool) -> None:
+    """One line in ``$MLSTC_FIT_LOG``, if set: which training, under which code."""
+    path = os.environ.get(LOG_ENV)
+    if path:
+        line = {"kind": kind, "key": k, "modules": sorted(modules), "code": code.key(modules, exempt=[__name__]),
+                "code_as": code_key(modules), "hit": hit}
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
 
 
 def _modules(model: keras.Model) -> set[str]:
@@ -249,7 +286,7 @@ def restore(model: keras.Model, k: str) -> dict | None:
     record = json.loads((entry / "record.json").read_text())
     os.utime(entry)  # recently used: kept longest
     seconds = record.get("seconds", float("nan"))
-    _restored(f"{storage.RESTORED}, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
+    _restored(f"{RESTORED}, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
               f"that trained {seconds / 60:.1f} min (key {k}; MLSTC_FIT_CACHE=0 trains again)", seconds)
     return record | {"cached": True, "key": k}
 
@@ -285,6 +322,7 @@ def lookup(model: keras.Model, data, settings: dict, loop: Sequence[str]) -> tup
         return None, None
     k = key(model, data, settings, loop)
     record = restore(model, k)
+    _log("keras", k, _modules(model) | set(loop), record is not None)
     if record is not None:
         reseed(k)
     return k, record
@@ -334,12 +372,14 @@ def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Se
     _update(digest, storage.to_json([FORMAT, kind, settings, code_key(loop), system.versions(versions)]))
     _update(digest, data)
     entry = folder() / f"{storage.slug(kind)}-{digest.hexdigest()[:24]}"
-    if (entry / "fitted.joblib").is_file() and (entry / "record.json").is_file():
+    hit = (entry / "fitted.joblib").is_file() and (entry / "record.json").is_file()
+    _log(kind, entry.name, loop, hit)
+    if hit:
         fitted = joblib.load(entry / "fitted.joblib")
         record = json.loads((entry / "record.json").read_text())
         os.utime(entry)  # recently used: kept longest
         more = f"; {detail(fitted)}" if detail else ""
-        _restored(f"{storage.RESTORED}, {kind} restored from a fit of {record.get('stored_at', '?')[:16]} that took "
+        _restored(f"{RESTORED}, {kind} restored from a fit of {record.get('stored_at', '?')[:16]} that took "
                   f"{record.get('seconds', float('nan')) / 60:.1f} min{more} (key {entry.name}; "
                   "MLSTC_FIT_CACHE=0 fits again)", record.get("seconds", float("nan")))
         return fitted

@@ -12,13 +12,10 @@ is restored instead of trained.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from mlstc.core import system
 from mlstc.evaluation import thresholds
-from mlstc.models import fitcache
 from mlstc.models import losses as loss_functions
 from mlstc.models import training
 
@@ -75,7 +72,7 @@ def _seeded_head(loss: str, input_dim: int, y_train, kind: str, seed: int, prior
 
 def predict_scores(model: keras.Model, loss, x, batch_size: int = 1024) -> np.ndarray:
     """Scores in [0, 1] for ``x``: the loss's own link (sigmoid, or softmax)."""
-    return loss_functions.scores(loss, training.predict_arrays(training.forward(model), x, batch_size))
+    return loss_functions.scores(loss, training.predict_arrays(model, x, batch_size))
 
 
 def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", seed: int = 0, epochs: int = 40,
@@ -115,26 +112,24 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
     n = len(models)
     batches = training.array_batches(x_train, y_train, batch_size, seed=seed, in_graph=True).map(
         lambda x, y: (x, tuple([y] * n)))
-    k, record = fitcache.lookup(joint, [x_train, y_train, x_val, y_val, batch_size],
-                                {"loop": "heads.train_many", "epochs": epochs, "patience": patience, "seed": seed},
-                                loop=[__name__])
-    if record is not None:
-        return [(model, loss_object, history | {"train_seconds": record["seconds"]})
-                for model, loss_object, history in zip(models, objects, record["histories"])]
     callback = _PerHeadStopping(joint, models, objects, x_val, y_val, patience)
-    started = time.perf_counter()
-    joint.fit(batches, steps_per_epoch=per_epoch, epochs=epochs, verbose=0, shuffle=False, callbacks=[callback])
-    seconds = time.perf_counter() - started
-    out = []
-    for i, (model, loss_object) in enumerate(zip(models, objects)):
-        model.set_weights(callback.best_weights[i])
-        stop = callback.stopped_at[i] if callback.stopped_at[i] is not None else len(callback.losses)
-        key = "loss" if n == 1 else f"{model.name}_loss"  # Keras logs each output's loss by its name
-        history = {"loss": [logs.get(key, np.nan) for logs in callback.losses[:stop]],
-                   "val_micro_f1": callback.scores[i][:stop], "train_seconds": seconds}
-        out.append((model, loss_object, history))
-    fitcache.keep(joint, k, {"histories": [history for _, _, history in out], "seconds": seconds})
-    return out
+
+    def record(_, seconds: float) -> dict:  # each head's best epoch back, and its history
+        histories = []
+        for i, model in enumerate(models):
+            model.set_weights(callback.best_weights[i])
+            stop = callback.stopped_at[i] if callback.stopped_at[i] is not None else len(callback.losses)
+            key = "loss" if n == 1 else f"{model.name}_loss"  # Keras logs each output's loss by its name
+            histories.append({"loss": [logs.get(key, np.nan) for logs in callback.losses[:stop]],
+                              "val_micro_f1": callback.scores[i][:stop], "train_seconds": seconds})
+        return {"histories": histories, "seconds": seconds}
+
+    trained = training.run(
+        joint, lambda: {"x": batches, "steps_per_epoch": per_epoch, "epochs": epochs, "callbacks": [callback]},
+        record, cache=([x_train, y_train, x_val, y_val, batch_size],
+                       {"loop": "heads.train_many", "epochs": epochs, "patience": patience, "seed": seed}, [__name__]))
+    return [(model, loss_object, history | {"train_seconds": trained.record["seconds"]})
+            for model, loss_object, history in zip(models, objects, trained.record["histories"])]
 
 
 class _PerHeadStopping(keras.callbacks.Callback):
@@ -155,11 +150,11 @@ class _PerHeadStopping(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.losses.append({k: float(v) for k, v in (logs or {}).items()})
-        logits = [self.forward(self.x_val[i:i + 4096]) for i in range(0, len(self.x_val), 4096)]
+        logits = training.predict_arrays(self.forward, self.x_val, 4096, axis=1)  # (heads, documents, labels)
         for i, (model, loss_object) in enumerate(zip(self.models, self.objects)):
             if self.stopped_at[i] is not None:
                 continue
-            probs = loss_functions.scores(loss_object, np.concatenate([np.asarray(chunk[i]) for chunk in logits]))
+            probs = loss_functions.scores(loss_object, logits[i])
             score = thresholds.best_global(self.y_val, probs)[1]
             self.scores[i].append(score)
             if score > self.best[i]:

@@ -44,7 +44,7 @@ def train(dataset, tree, encoder: str, kind: str, *, seed: int = 0, vectors=None
             raise ValueError("the minilm-frozen encoder needs the data set's frozen vectors")
         inputs, features = hierarchy.vector_encoder(vectors.shape[1])
         x, fit = {p: vectors[v.indices] for p, v in parts.items()}, training.fit_arrays
-        predict = lambda model, v: model.predict(v, batch_size=256, verbose=0)  # noqa: E731
+        predict = lambda model, v: training.predict_arrays(model, v, 256)  # noqa: E731
     model, predictor = hierarchy.build(inputs, features, tree, kind, learning_rate=learning_rate)
     history = fit(model, x["train"], y["train"], x["validation"], y["validation"], epochs=epochs,
                   batch_size=batch_size, patience=patience, seed=seed, predict_model=predictor)

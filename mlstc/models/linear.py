@@ -61,7 +61,7 @@ def describe(params: dict) -> str:
 def scores(estimator, X) -> np.ndarray:
     """Scores in [0, 1] for every label (see the module docstring)."""
     if isinstance(estimator.estimator, LinearSVC):
-        return 1 / (1 + np.exp(-estimator.decision_function(X)))
+        return thresholds.sigmoid(estimator.decision_function(X))
     return estimator.predict_proba(X)
 
 

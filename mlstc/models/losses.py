@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlstc.core import system
+from mlstc.evaluation import thresholds
 
 system.import_tensorflow()
 import keras  # noqa: E402
@@ -304,4 +305,4 @@ def _activate(logits, activation: str) -> np.ndarray:
     if activation == "softmax":
         shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
         return shifted / shifted.sum(axis=-1, keepdims=True)
-    return 1 / (1 + np.exp(-logits))
+    return thresholds.sigmoid(logits)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from mlstc.core import system
-from mlstc.models import bert, fitcache
+from mlstc.models import bert, training
 from mlstc.text import batching, checkpoints, masking, wordpieces
 from mlstc.text.wordpieces import Encoded
 
@@ -65,19 +65,11 @@ def masked_batches(encoded: Encoded, tokenizer, batch_size: int, *, rate: float 
                    seed: int = 0) -> tf.data.Dataset:
     """An endless stream of ``(inputs, labels, weights)`` for ``BertMaskedLM``:
     shuffled batches of similar length, each with a new mask (dynamic masking)."""
-    lengths = encoded.lengths()
     rng = np.random.default_rng(seed)
     spec = {name: tf.TensorSpec((None, None), tf.int32) for name in (*wordpieces.INPUTS, "mask_positions")}
     signature = (spec, tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, None), tf.float32))
-
-    def generate():
-        epoch = 0
-        while True:
-            for idx in batching.batches(lengths, batch_size, shuffle=True, seed=seed + epoch):
-                yield _masked(encoded, idx, tokenizer, rng, rate, max_predictions)
-            epoch += 1
-
-    return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
+    return training.batch_stream(lambda idx: _masked(encoded, idx, tokenizer, rng, rate, max_predictions),
+                                 encoded.lengths(), batch_size, signature, seed=seed)
 
 
 def fixed_masked(encoded: Encoded, tokenizer, *, batch_size: int = 64, rate: float = 0.15, max_predictions: int = 20,
@@ -185,43 +177,51 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
     settings = {"loop": "pretraining.pretrain", "max_length": max_length, "batch_size": batch_size,
                 "learning_rate": learning_rate, "steps": steps, "budget_s": budget_s, "log_every": log_every,
                 "rate": rate, "max_predictions": max_predictions, "warmup_fraction": warmup_fraction, "seed": seed}
-    k, record = fitcache.lookup(model, [train, heldout], settings, loop=[__name__])  # the same pretraining: restored
-    if record is not None:
-        return Pretrained(model, record["steps"], record["seconds"], len(train.ids), pieces, record["curve"],
-                          planned=record["planned"], cached=True)
-    stream = masked_batches(train, tokenizer, batch_size, rate=rate, max_predictions=max_predictions, seed=seed)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    started = time.perf_counter()
-    before = mlm_loss(model, heldout_batches) if n_heldout else float("nan")
-    if steps is None:  # what fits the budget, held-out measurements every log_every steps included
-        timed = time.perf_counter()  # a second pass: the first one also traced the model
-        if n_heldout:
-            mlm_loss(model, heldout_batches)
-        eval_s = time.perf_counter() - timed
-        per_step = step_seconds(model, stream, loss) + eval_s / log_every
-        left = budget_s - (time.perf_counter() - started)
-        fit = max(1, int(left / per_step))
-        log_every = min(log_every, fit)  # a budget shorter than log_every steps still logs its end
-        steps = fit // log_every * log_every
-    bert.compile(model, learning_rate=learning_rate, total_steps=steps, warmup_fraction=warmup_fraction, loss=loss)
-    curve = [{"step": 0, "train_loss": float("nan"), "heldout_loss": before, "seconds": 0.0}]
+    run = {}  # what a real pretraining planned, for its record
 
-    def log(logs):
-        curve.append({"step": curve[-1]["step"] + log_every, "train_loss": float(logs.get("loss", np.nan)),
-                      "heldout_loss": mlm_loss(model, heldout_batches) if n_heldout else float("nan"),
-                      "seconds": time.perf_counter() - started})
-        if verbose:
-            print(f"step {curve[-1]['step']}: train {curve[-1]['train_loss']:.3f}, "
-                  f"held-out {curve[-1]['heldout_loss']:.3f} ({curve[-1]['seconds']:.0f} s)", flush=True)
+    def plan() -> dict:
+        nonlocal log_every
+        stream = masked_batches(train, tokenizer, batch_size, rate=rate, max_predictions=max_predictions, seed=seed)
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        started = time.perf_counter()
+        before = mlm_loss(model, heldout_batches) if n_heldout else float("nan")
+        planned = steps
+        if planned is None:  # what fits the budget, held-out measurements every log_every steps included
+            timed = time.perf_counter()  # a second pass: the first one also traced the model
+            if n_heldout:
+                mlm_loss(model, heldout_batches)
+            eval_s = time.perf_counter() - timed
+            per_step = step_seconds(model, stream, loss) + eval_s / log_every
+            left = budget_s - (time.perf_counter() - started)
+            fit = max(1, int(left / per_step))
+            log_every = min(log_every, fit)  # a budget shorter than log_every steps still logs its end
+            planned = fit // log_every * log_every
+        bert.compile(model, learning_rate=learning_rate, total_steps=planned, warmup_fraction=warmup_fraction,
+                     loss=loss)
+        curve = [{"step": 0, "train_loss": float("nan"), "heldout_loss": before, "seconds": 0.0}]
+        run.update(planned=planned, curve=curve)
 
-    chunks = max(1, int(np.ceil(steps / log_every)))
+        def log(logs):
+            curve.append({"step": curve[-1]["step"] + log_every, "train_loss": float(logs.get("loss", np.nan)),
+                          "heldout_loss": mlm_loss(model, heldout_batches) if n_heldout else float("nan"),
+                          "seconds": time.perf_counter() - started})
+            if verbose:
+                print(f"step {curve[-1]['step']}: train {curve[-1]['train_loss']:.3f}, "
+                      f"held-out {curve[-1]['heldout_loss']:.3f} ({curve[-1]['seconds']:.0f} s)", flush=True)
+
+        return {"x": stream, "steps_per_epoch": log_every, "epochs": max(1, int(np.ceil(planned / log_every))),
+                "callbacks": [_Budget(started, budget_s, log)]}
+
+    def record(_, seconds: float) -> dict:
+        done = run["curve"][-1]["step"]
+        print(f"masked-LM pretraining: {done} of {run['planned']} steps in {seconds:.0f} s", flush=True)
+        return {"steps": done, "planned": run["planned"], "seconds": seconds, "curve": run["curve"]}
+
     with bert._unused_pooler_ignored():  # the [CLS] pooler gets no gradient from the masked-LM loss
-        model.fit(stream, steps_per_epoch=log_every, epochs=chunks, verbose=0, shuffle=False,
-                  callbacks=[_Budget(started, budget_s, log)])
-    done, seconds = curve[-1]["step"], time.perf_counter() - started
-    print(f"masked-LM pretraining: {done} of {steps} steps in {seconds:.0f} s", flush=True)
-    fitcache.keep(model, k, {"steps": done, "planned": steps, "seconds": seconds, "curve": curve})
-    return Pretrained(model, done, seconds, len(train.ids), pieces, curve, planned=steps)
+        trained = training.run(model, plan, record, cache=([train, heldout], settings, [__name__]))
+    kept = trained.record
+    return Pretrained(model, kept["steps"], kept["seconds"], len(train.ids), pieces, kept["curve"],
+                      planned=kept["planned"], cached=trained.cached)
 
 
 def save_checkpoint(pretrained: Pretrained | keras.Model, tokenizer, directory, **provenance) -> Path:

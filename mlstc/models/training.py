@@ -1,6 +1,10 @@
 """The one training loop of every neural model (introduced in chapter 02, used by
-the LSTM, BERT and the later chapters).
+the LSTM, BERT and the later chapters), and the one way their outputs are computed.
 
+:func:`run` is the loop: it restores a training :mod:`mlstc.models.fitcache` has seen,
+or runs Keras' ``fit`` with the callbacks its caller plans (early stopping on
+validation micro-F1 here, per-head stopping in :mod:`mlstc.models.heads`, a time
+budget in :mod:`mlstc.models.pretraining`) and keeps the result.
 :func:`fit` trains any Keras model on an endless stream of batches
 (:func:`batch_stream`: batches of similar length, reshuffled every epoch with the
 seed), scores validation micro-F1 after every epoch (:class:`MicroF1`), stops early
@@ -10,17 +14,21 @@ Given what the batches are made of (``data``), it trains only once per content:
 model, data and settings, and says so.
 :func:`fit_texts` and :func:`predict_text_logits` are the raw-text flavour used by
 models that take strings (the LSTM); :mod:`mlstc.models.bert` feeds word pieces
-through the same two functions.
+through the same two functions. Outputs come from :func:`forward` (a compiled call
+of the model), in chunks (:func:`predict_arrays`) or on length-sorted batches of text
+(:func:`predict_text_logits`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from mlstc.core import system
+from mlstc.evaluation import thresholds
 from mlstc.models import fitcache
 from mlstc.models.callbacks import MicroF1
 from mlstc.text import batching
@@ -28,10 +36,6 @@ from mlstc.text import batching
 system.import_tensorflow()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
-
-def sigmoid(logits) -> np.ndarray:
-    return 1 / (1 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
 
 def batch_stream(make_batch: Callable[[np.ndarray], tuple], lengths: Sequence[int], batch_size: int, signature, *,
@@ -50,6 +54,43 @@ def batch_stream(make_batch: Callable[[np.ndarray], tuple], lengths: Sequence[in
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
 
 
+@dataclass
+class Trained:
+    """What :func:`run` did: the record of the training (the stored one when the fit
+    cache restored it, the new one otherwise, with ``seconds``), its fit-cache key
+    (``None`` when not cached), whether it was restored, and Keras' history (a new
+    training only)."""
+
+    record: dict
+    key: str | None
+    cached: bool
+    history: keras.callbacks.History | None = None
+
+
+def run(model: keras.Model, plan: Callable[[], dict], record: Callable[[keras.callbacks.History, float], dict], *,
+        cache: tuple | None = None) -> Trained:
+    """The one training loop of the package: every Keras model trains through here.
+
+    With ``cache`` (``(data, settings, modules)``: what the batches are made of, the
+    loop's settings, the modules that run), a training :mod:`mlstc.models.fitcache`
+    has seen is restored, ``model`` holding its weights. Otherwise ``plan()`` returns
+    the arguments of Keras' ``model.fit`` (``x``: the batches, ``steps_per_epoch``,
+    ``epochs``, ``callbacks``: early stopping, per-head stopping, a time budget…);
+    work that only a real training needs (measuring step time) goes there too. After
+    the fit, ``record(history, seconds)`` says what the cache keeps (JSON), after any
+    best weights are back in ``model``."""
+    k = stored = None
+    if cache is not None:
+        k, stored = fitcache.lookup(model, *cache)
+    if stored is not None:
+        return Trained(stored, k, True)
+    started = time.perf_counter()
+    history = model.fit(**({"verbose": 0, "shuffle": False} | plan()))
+    kept = record(history, time.perf_counter() - started)
+    fitcache.keep(model, k, kept)
+    return Trained(kept, k, False, history)
+
+
 def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, predict_val: Callable, y_val, *,
         epochs: int, patience: int = 3, seed: int = 0, verbose: int = 0, callbacks: Sequence = (),
         checkpoint: str | None = None, scores: Callable | None = None, data=None) -> keras.callbacks.History:
@@ -66,34 +107,33 @@ def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, pred
     carries ``train_seconds`` (the stored run's, on a hit) and ``cached``."""
     keras.utils.set_random_seed(seed)
     extra = list(callbacks)
-    k = None
+    cache = None
     if data is not None and not extra:
         settings = {"loop": "training.fit", "epochs": epochs, "patience": patience, "seed": seed,
                     "steps_per_epoch": steps_per_epoch, "scores": getattr(scores, "__qualname__", repr(scores))}
-        k, record = fitcache.lookup(model, [data, y_val], settings,
-                                    loop=[__name__, getattr(scores, "__module__", "")])
-        if record is not None:
-            if checkpoint:
-                model.save_weights(checkpoint)
-            history = keras.callbacks.History()
-            history.set_model(model)
-            history.history, history.epoch, history.params = record["history"], record["epoch"], record["params"]
-            history.train_seconds, history.cached, history.cache_key = record["seconds"], True, k
-            return history
-    if checkpoint:
-        extra.append(keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_micro_f1", mode="max",
-                                                     save_best_only=True, save_weights_only=True))
-    f1 = MicroF1(predict_val, y_val) if scores is None else MicroF1(lambda m: scores(predict_val(m)), y_val,
-                                                                     from_logits=False)
-    stop = keras.callbacks.EarlyStopping(monitor="val_micro_f1", mode="max", patience=patience,
-                                         restore_best_weights=True, verbose=0)
-    started = time.perf_counter()
-    history = model.fit(batches, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose, shuffle=False,
-                        callbacks=[f1, stop, *extra])
-    seconds = time.perf_counter() - started
-    fitcache.keep(model, k, {"history": history.history, "epoch": history.epoch, "params": history.params,
-                             "seconds": seconds})
-    history.train_seconds, history.cached, history.cache_key = seconds, False, k
+        cache = ([data, y_val], settings, [__name__, getattr(scores, "__module__", "")])
+
+    def plan() -> dict:
+        if checkpoint:
+            extra.append(keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_micro_f1", mode="max",
+                                                         save_best_only=True, save_weights_only=True))
+        f1 = MicroF1(predict_val, y_val) if scores is None else MicroF1(lambda m: scores(predict_val(m)), y_val,
+                                                                         from_logits=False)
+        stop = keras.callbacks.EarlyStopping(monitor="val_micro_f1", mode="max", patience=patience,
+                                             restore_best_weights=True, verbose=0)
+        return {"x": batches, "steps_per_epoch": steps_per_epoch, "epochs": epochs, "verbose": verbose,
+                "callbacks": [f1, stop, *extra]}
+
+    trained = run(model, plan, lambda h, seconds: {"history": h.history, "epoch": h.epoch, "params": h.params,
+                                                   "seconds": seconds}, cache=cache)
+    history = trained.history
+    if trained.cached:
+        if checkpoint:
+            model.save_weights(checkpoint)
+        history = keras.callbacks.History()
+        history.set_model(model)
+        history.history, history.epoch, history.params = (trained.record[k] for k in ("history", "epoch", "params"))
+    history.train_seconds, history.cached, history.cache_key = trained.record["seconds"], trained.cached, trained.key
     return history
 
 
@@ -122,11 +162,8 @@ def fit_arrays(model: keras.Model, x_train, y_train, x_val, y_val, *, epochs: in
     scorer = predict_model or model
     x_train, y_train = np.asarray(x_train, dtype="float32"), np.asarray(y_train, dtype="float32")  # converted once
     x_val = np.asarray(x_val, dtype="float32")
-    if in_graph:  # one compiled call per 4096 rows instead of Keras' predict loop
-        fn = forward(scorer)
-        predict_val = lambda m: predict_arrays(fn, x_val, 4096)  # noqa: E731
-    else:
-        predict_val = lambda m: scorer.predict(x_val, batch_size=256, verbose=0)
+    fn, chunk = forward(scorer), 4096 if in_graph else 256  # in graph: one call per 4096 rows
+    predict_val = lambda m: predict_arrays(fn, x_val, chunk)  # noqa: E731
     data = [x_train, y_train, x_val, batch_size, in_graph,
             fitcache.describe(predict_model) if predict_model is not None else None]
     return fit(model, array_batches(x_train, y_train, batch_size, seed=seed, in_graph=in_graph),
@@ -159,11 +196,13 @@ def forward(model: keras.Model):
     return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
 
-def predict_arrays(fn, x, batch_size: int = 1024) -> np.ndarray:
-    """Outputs of ``fn`` (a :func:`forward` function) on fixed-size inputs ``x``, in
-    chunks of ``batch_size`` rows, in order."""
+def predict_arrays(model, x, batch_size: int = 1024, *, axis: int = 0) -> np.ndarray:
+    """Outputs of ``model`` (a Keras model, or its :func:`forward` function made once
+    for repeated calls) on fixed-size inputs ``x``, in chunks of ``batch_size`` rows, in
+    order. A model of several outputs gives them stacked: ``axis=1`` joins the chunks."""
+    fn = forward(model) if isinstance(model, keras.Model) else model
     x = np.asarray(x, dtype="float32")
-    return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
+    return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)], axis=axis)
 
 
 def predict_text_logits(model: keras.Model, texts, batch_size: int = 128, fn=None) -> np.ndarray:
@@ -189,4 +228,4 @@ def fit_texts(model: keras.Model, train_texts, y_train, val_texts, y_val, *, epo
 
 def predict_proba(model: keras.Model, texts, batch_size: int = 128) -> np.ndarray:
     """Sigmoid of :func:`predict_text_logits`: label probabilities in input order."""
-    return sigmoid(predict_text_logits(model, texts, batch_size))
+    return thresholds.sigmoid(predict_text_logits(model, texts, batch_size))

@@ -7,7 +7,7 @@ Results stand above the models: they record what models produced, and import non
 """
 
 from mlstc.results.store import (SCHEMA, load, load_probs, path, predictions_for, probs_for, recipes, records, run_dir,
-                                 save, seed_name, seed_names, stem, table)
+                                 save, schedule, seed_name, seed_names, stem, table)
 
 __all__ = ["SCHEMA", "load", "load_probs", "path", "predictions_for", "probs_for", "recipes", "records", "run_dir", "save",
-           "seed_name", "seed_names", "stem", "table"]
+           "schedule", "seed_name", "seed_names", "stem", "table"]

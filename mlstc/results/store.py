@@ -45,6 +45,16 @@ def seed_names(model: str, seeds: int, seed: int = 0) -> list[str]:
     return [model, *(seed_name(model, seed + k) for k in range(1, seeds))]
 
 
+def schedule(trained) -> dict:
+    """What a result row records of a training: the epochs run, the epoch kept (the best
+    validation micro-F1) and the training seconds (``trained``: anything with a Keras
+    ``history`` dict and ``train_seconds``, e.g. a fine-tune; the stored run's seconds
+    when the fit cache restored it)."""
+    return {"epochs run": len(trained.history["loss"]),
+            "best epoch": int(np.argmax(trained.history["val_micro_f1"])) + 1,
+            "train seconds": round(trained.train_seconds, 1)}
+
+
 def run_dir(profile: str, notebook: str) -> Path:
     return paths.results_dir(profile) / storage.slug(notebook)
 

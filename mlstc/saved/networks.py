@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mlstc.core import system
+from mlstc.evaluation import thresholds
 from mlstc.models import bert, training
 from mlstc.saved import base
 from mlstc.saved.registry import register_keras_classes
@@ -77,4 +78,4 @@ class Predictor(base.Saved):
             logits = bert.predict_logits(self.model, encoded, batch_size)
         else:
             logits = training.predict_text_logits(self.model, texts, batch_size)
-        return training.sigmoid(logits)
+        return thresholds.sigmoid(logits)

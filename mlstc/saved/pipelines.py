@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlstc.evaluation import thresholds
 from mlstc.models import linear
 from mlstc.saved import base
 
@@ -71,8 +72,7 @@ class KerasHead:
     def probabilities(self, x, batch_size: int = 256) -> np.ndarray:
         from mlstc.models import training
 
-        logits = np.asarray(self.model.predict(np.asarray(x), batch_size=batch_size, verbose=0))
-        probs = training.sigmoid(logits)
+        probs = thresholds.sigmoid(training.predict_arrays(self.model, x, batch_size))
         return probs if self.columns is None else probs[:, self.columns]
 
     def __getstate__(self):  # the Keras model travels as a .keras file, not in the pickle

@@ -78,6 +78,7 @@ def _sweep():
             for rule in finetunes.SWEEP_RULES:
                 cut = finetunes.cuts(rule, y["validation"], probs["validation"], sweep.grid)
                 sweep.preds[("toy", "minilm", "linear", name, s, rule)] = (probs["test"] >= cut).astype(int)
+                sweep.cuts[("toy", "minilm", "linear", name, s, rule)] = cut
                 sweep.rows.append({"dataset": "toy", "representation": "minilm", "head": "linear", "loss": name,
                                    "seed": s, "rule": rule, "validation_micro_f1": 0.5,
                                    **{m: rng.random() for m in finetunes.COLUMNS}})
@@ -104,6 +105,7 @@ def test_the_sweep_saves_one_result_per_loss_with_seed_means():
     globals_ = table[(table.loss == "bce") & (table.rule == "global")]
     assert row["micro_f1"] == pytest.approx(globals_.micro_f1.mean())
     assert options["extra"]["seeds"] == [0, 1] and len(options["thresholds"]) == 4
+    assert options["thresholds"] is sweep.cuts[("toy", "minilm", "linear", "bce", 0, "global")]  # as scored
     assert finetunes.sweep_name("tf-idf", "mlp", "db") == "mlp-tf-idf-db"
 
 

@@ -12,7 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from mlstc.book import runner
-from mlstc.core import storage
+from mlstc.models import fitcache
 
 
 def notebook(path, body, tags=()):
@@ -70,7 +70,7 @@ def test_run_times_count_the_trainings_a_chapter_restored_from_the_fit_cache(tmp
                               "duration": minutes * 60}}
         (tmp_path / f"{name}.ipynb").write_text(json.dumps({"cells": [cell], "metadata": meta}))
 
-    executed("02_lstm", 3.0, [f"{storage.RESTORED}, a\n", "epoch 1\n", f"{storage.RESTORED}, b\n"])
+    executed("02_lstm", 3.0, [f"{fitcache.RESTORED}, a\n", "epoch 1\n", f"{fitcache.RESTORED}, b\n"])
     executed("03_bert", 37.5, ["trained\n"])
     executed("04_hierarchical", 2.0, ["fit cache: 12 trainings restored (41.0 min when trained; ...)\n",
                                        "fit cache: 1 training restored (2.0 min when trained; ...)\n"])
@@ -83,7 +83,7 @@ def test_run_times_count_the_trainings_a_chapter_restored_from_the_fit_cache(tmp
 
 def test_run_log_keeps_a_chapters_cold_and_warm_runs_and_sums_the_book(tmp_path):
     def executed(name, started, minutes, restored):
-        lines = [f"{storage.RESTORED}, m{i}\n" for i in range(restored)] + ["done\n"]
+        lines = [f"{fitcache.RESTORED}, m{i}\n" for i in range(restored)] + ["done\n"]
         cell = {"cell_type": "code", "source": "", "metadata": {},
                 "outputs": [{"output_type": "stream", "name": "stdout", "text": lines}]}
         meta = {"papermill": {"parameters": {"profile": "cpu"}, "start_time": started, "duration": minutes * 60,

@@ -268,9 +268,3 @@ def test_run_scores_and_compares_with_the_profiles_bootstrap_and_the_runs_seed(t
     n = run.profile.bootstrap_samples
     assert run.score(y, a) == stats.table_row(y, a, n_samples=n, seed=3)
     pd.testing.assert_frame_equal(run.compare(y, a, b), stats.compare(y, a, b, n_samples=n, seed=3))
-
-    class Trained:
-        history = {"loss": [1.0, 0.5, 0.4], "val_micro_f1": [0.1, 0.5, 0.3]}
-        train_seconds = 12.34
-
-    assert Run.schedule(Trained) == {"epochs run": 3, "best epoch": 2, "train seconds": 12.3}

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mlstc.book.cli import main
-from mlstc.models import bert, training
+from mlstc.evaluation import thresholds
+from mlstc.models import bert
 from mlstc.saved import networks
 from mlstc.text import checkpoints, wordpieces
 
@@ -125,7 +126,7 @@ def test_save_load_predict_round_trip(trained, tokenizer, tmp_path, capsys):
     assert (tmp_path / "m" / "model.keras").stat().st_size < 1.2 * weights  # no optimizer state
     predictor = networks.Predictor(tmp_path / "m")
     assert predictor.encoding == {"max_length": 32, "strategy": "head"}
-    expected = training.sigmoid(bert.predict_logits(model, wordpieces.encode(TEXTS[:3], tokenizer, 32)))
+    expected = thresholds.sigmoid(bert.predict_logits(model, wordpieces.encode(TEXTS[:3], tokenizer, 32)))
     assert np.allclose(predictor.probabilities(TEXTS[:3]), expected, atol=1e-5)
     assert main(["predict", "--model", str(tmp_path / "m"), "--top-k", "2", "Oil prices slump"]) == 0
     out = capsys.readouterr().out

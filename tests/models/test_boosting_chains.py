@@ -2,7 +2,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mlstc.evaluation import metrics
-from mlstc.models import boosting, linear
+from mlstc.models import boosting, fitcache, linear
 
 
 def toy(n=300, seed=0):
@@ -51,7 +51,6 @@ def test_word2vec_vectors_and_embedding_matrix():
 
 
 def test_lightgbm_and_chains_are_restored_on_the_same_data_and_fitted_again_on_changed_data(capsys, monkeypatch):
-    from mlstc.core import storage
 
     x, y = toy()
     x_train, y_train, x_val, y_val = x[:200], y[:200], x[200:250], y[200:250]
@@ -59,10 +58,10 @@ def test_lightgbm_and_chains_are_restored_on_the_same_data_and_fitted_again_on_c
             "classifier-chains": lambda xt, yt, seed=0: linear.fit_chains(xt, yt, orders=2, seed=seed)}
     for kind, fit in fits.items():
         first = fit(x_train, y_train)
-        assert storage.RESTORED not in capsys.readouterr().out and first.fit_seconds > 0
+        assert fitcache.RESTORED not in capsys.readouterr().out and first.fit_seconds > 0
         again = fit(x_train.copy(), y_train.copy())
         said = capsys.readouterr().out
-        assert said.startswith(f"{storage.RESTORED}, {kind} restored") and "MLSTC_FIT_CACHE=0" in said
+        assert said.startswith(f"{fitcache.RESTORED}, {kind} restored") and "MLSTC_FIT_CACHE=0" in said
         assert again.fit_seconds == first.fit_seconds  # the stored fit's time
         assert np.array_equal(again.probabilities(x[250:]), first.probabilities(x[250:]))
         changed = x_train.copy()
@@ -71,17 +70,16 @@ def test_lightgbm_and_chains_are_restored_on_the_same_data_and_fitted_again_on_c
         flipped[0, 0] = 1 - flipped[0, 0]
         for args, seed in [((changed, y_train), 0), ((x_train, flipped), 0), ((x_train, y_train), 1)]:
             fit(*args, seed=seed)
-            assert storage.RESTORED not in capsys.readouterr().out, (kind, seed)
-        monkeypatch.setenv(storage.FIT_CACHE_ENV, "0")
+            assert fitcache.RESTORED not in capsys.readouterr().out, (kind, seed)
+        monkeypatch.setenv(fitcache.ENV, "0")
         fit(x_train, y_train)
-        assert storage.RESTORED not in capsys.readouterr().out
-        monkeypatch.delenv(storage.FIT_CACHE_ENV)
+        assert fitcache.RESTORED not in capsys.readouterr().out
+        monkeypatch.delenv(fitcache.ENV)
 
 
 def test_a_lightgbm_setting_is_part_of_the_key(capsys):
-    from mlstc.core import storage
 
     x, y = toy()
     for rounds in (20, 21):
         boosting.fit(x[:200], y[:200], x[200:250], y[200:250], params={"n_estimators": rounds})
-        assert storage.RESTORED not in capsys.readouterr().out
+        assert fitcache.RESTORED not in capsys.readouterr().out

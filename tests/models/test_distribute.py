@@ -38,7 +38,7 @@ SCRIPT = textwrap.dedent("""
             model.compile(optimizer=keras.optimizers.Adam(1e-2),
                           loss=keras.losses.BinaryCrossentropy(from_logits=True))
         training.fit_arrays(model, x, y, xv, yv, epochs=8, patience=8, batch_size=64, in_graph=True)
-        p = training.sigmoid(model.predict(xv, verbose=0))
+        p = thresholds.sigmoid(model.predict(xv, verbose=0))
         out[name] = {"replicas": strategy.num_replicas_in_sync,
                      "micro_f1": metrics.evaluate(yv, p >= thresholds.tune_global(yv, p))["micro_f1"]}
     # what a chapter gets from `mlstc run --strategy mirrored`: no scope() in its code
@@ -48,7 +48,7 @@ SCRIPT = textwrap.dedent("""
     model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Dense(16, activation="relu")(inputs)))
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=keras.losses.BinaryCrossentropy(from_logits=True))
     training.fit_arrays(model, x, y, xv, yv, epochs=8, patience=8, batch_size=64, in_graph=True)
-    p = training.sigmoid(model.predict(xv, verbose=0))
+    p = thresholds.sigmoid(model.predict(xv, verbose=0))
     out["activated"] = {"replicas": model.distribute_strategy.num_replicas_in_sync,
                         "mirrored_variables": type(model.weights[0].value).__name__,
                         "micro_f1": metrics.evaluate(yv, p >= thresholds.tune_global(yv, p))["micro_f1"]}

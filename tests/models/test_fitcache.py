@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mlstc.core import storage, system
+from mlstc.core import system
 from mlstc.models import fitcache, heads, training
 from mlstc.text.wordpieces import Encoded
 
@@ -47,7 +47,7 @@ def test_same_content_is_restored_not_trained(capsys):
     assert not weights_equal(first, second)
     h2 = train(second, parts)
     # the line the environment page counts (runner.run_times reads executed notebooks, without Keras)
-    assert h2.cached and capsys.readouterr().out.startswith(storage.RESTORED)
+    assert h2.cached and capsys.readouterr().out.startswith(fitcache.RESTORED)
     assert weights_equal(first, second)
     assert h2.history == h1.history and h2.epoch == h1.epoch
     assert h2.train_seconds == pytest.approx(h1.train_seconds)

@@ -119,3 +119,11 @@ def test_seed_names_list_the_first_seed_under_the_model_name_and_the_others_suff
     assert results.seed_names("bert-128", 3) == ["bert-128", "bert-128-seed1", "bert-128-seed2"]
     assert results.seed_names("bert-db", 2, seed=4) == ["bert-db", "bert-db-seed5"]
     assert results.seed_names("bert-128", 1) == ["bert-128"]
+
+
+def test_schedule_records_epochs_run_the_best_epoch_and_seconds():
+    class Trained:
+        history = {"loss": [1.0, 0.5, 0.4], "val_micro_f1": [0.1, 0.5, 0.3]}
+        train_seconds = 12.34
+
+    assert results.schedule(Trained) == {"epochs run": 3, "best epoch": 2, "train seconds": 12.3}

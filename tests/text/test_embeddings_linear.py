@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mlstc.evaluation import metrics
-from mlstc.models import linear
+from mlstc.models import fitcache, linear
 from mlstc.text import checkpoints, embeddings, wordpieces
 
 TEXTS = ["Oil prices fell sharply on oversupply.", "Crude oil slumps as supply glut grows.",
@@ -80,14 +80,13 @@ def test_a_fitted_grid_is_restored_on_the_same_data_and_refitted_on_changed_data
                                                                                              monkeypatch):
     from scipy import sparse
 
-    from mlstc.core import storage
 
     X_train, y_train, X_val, y_val = toy
     X_sparse = sparse.csr_matrix(np.where(np.abs(X_train) > 1, X_train, 0))
     first = linear.fit("svm", X_sparse, y_train, X_val, y_val)
-    assert storage.RESTORED not in capsys.readouterr().out
+    assert fitcache.RESTORED not in capsys.readouterr().out
     again = linear.fit("svm", X_sparse.copy(), y_train, X_val, y_val)
-    assert capsys.readouterr().out.startswith(storage.RESTORED)
+    assert capsys.readouterr().out.startswith(fitcache.RESTORED)
     assert again.params == first.params and again.validation == first.validation
     assert np.array_equal(again.scores(X_val), first.scores(X_val))
     changed = X_sparse.copy()
@@ -95,7 +94,7 @@ def test_a_fitted_grid_is_restored_on_the_same_data_and_refitted_on_changed_data
     for args, grid, seed in [((changed, y_train), None, 0), ((X_sparse, 1 - y_train), None, 0),
                              ((X_sparse, y_train), linear.GRIDS["svm"][:2], 0), ((X_sparse, y_train), None, 1)]:
         linear.fit("svm", *args, X_val, y_val, grid=grid, seed=seed)
-        assert storage.RESTORED not in capsys.readouterr().out
-    monkeypatch.setenv(storage.FIT_CACHE_ENV, "0")  # switched off: fits again
+        assert fitcache.RESTORED not in capsys.readouterr().out
+    monkeypatch.setenv(fitcache.ENV, "0")  # switched off: fits again
     linear.fit("svm", X_sparse, y_train, X_val, y_val)
-    assert storage.RESTORED not in capsys.readouterr().out
+    assert fitcache.RESTORED not in capsys.readouterr().out
