@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from mlstc.core import code, folders, paths, storage, system
+from mlstc.models import fitcompare
 
 if TYPE_CHECKING:
     import keras
@@ -106,46 +107,18 @@ def folder() -> Path:
     return paths.fits_dir()
 
 
-# A code key -> an older code key whose trainings it reproduces bit for bit. A change
-# that moves code without changing what it computes (a loop merged, dead code removed)
-# re-keys every training; an entry here keeps the trained weights instead, and is added
-# only with the evidence: a smoke pass of every chapter under the old and the new code,
-# each training's weights compared bit for bit (:mod:`mlstc.models.fitcompare`, README
-# "Contributing").
-EQUIVALENT: dict[str, str] = {
-    # 2026-12-06: one training loop (training.run), one prediction path, one sigmoid, dead
-    # code removed. Smoke pass of chapters 00-07 under both: 81 of 81 trainings identical
-    # (54 Keras, 27 scikit-learn and LightGBM); a 12-step masked-LM pretraining identical.
-    "f9a6d92706230b7c": "cc34520fac16240f", "f4e4e6d1ecffef0e": "56e891c2f4fc5e1a",
-    "a2b27981fb997371": "0a52ea87e785ac34", "47df79253222a6d2": "d98ad86c2ba2384e",
-    "59f1153495e70c53": "925f24aef9662920", "d2c8d70b72ebb067": "ef7e034f70adefe0",
-    "7ca990685396ed43": "f75bbd38a3517b8f", "ff93b9d3a3560a3d": "e283cd223b580772",
-    "31a7e4ac0c075751": "e530ed5332b2593c", "6670a5b052a83611": "2cbd38d022e51b6f",
-}
-LOG_ENV = "MLSTC_FIT_LOG"  # a JSON-lines file: one line per training looked up (its key, code key, modules)
-
-
 def code_key(modules) -> str:
     """The key of the package code that ``modules`` can run (this module left out:
-    :data:`FORMAT` stands for it), or the older key it is :data:`EQUIVALENT` to."""
-    k = code.key(modules, exempt=[__name__])
-    seen = {k}
-    while k in EQUIVALENT:
-        k = EQUIVALENT[k]
-        if k in seen:
-            raise ValueError(f"fitcache.EQUIVALENT has a cycle through {k}")
-        seen.add(k)
-    return k
+    :data:`FORMAT` stands for it), or the older key it is equivalent to
+    (:data:`mlstc.models.fitcompare.EQUIVALENT`)."""
+    return fitcompare.resolve(code.key(modules, exempt=[__name__]))
 
 
 def _log(kind: str, k: str, modules, hit: bool) -> None:
-    """One line in ``$MLSTC_FIT_LOG``, if set: which training, under which code."""
-    path = os.environ.get(LOG_ENV)
-    if path:
-        line = {"kind": kind, "key": k, "modules": sorted(modules), "code": code.key(modules, exempt=[__name__]),
-                "code_as": code_key(modules), "hit": hit}
-        with open(path, "a", encoding="utf-8") as out:
-            out.write(json.dumps(line) + "\n")
+    fitcompare.log(kind, k, sorted(modules), code.key(modules, exempt=[__name__]), hit)
+    if not hit and fitcompare.required():
+        raise RuntimeError(f"{kind} training {k} is not in the fit cache and {fitcompare.REQUIRE_ENV} is set: "
+                           "this run would train (see README, Contributing)")
 
 
 def _modules(model: keras.Model) -> set[str]:
