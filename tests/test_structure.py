@@ -105,3 +105,9 @@ def test_no_subpackage_holds_more_than_three_tenths_of_the_package():
     share = {layer: sum(n for p, n in lines.items() if p.relative_to(PACKAGE).parts[0] == layer) / total
              for layer in LAYERS}
     assert max(share.values()) <= 0.30, {k: round(v, 2) for k, v in share.items()}
+
+
+def test_the_readme_stays_short():
+    """What the book is, how to run and extend it; history goes to CHANGELOG.md."""
+    words = len((PACKAGE.parent / "README.md").read_text(encoding="utf-8").split())
+    assert words <= 1500, f"README.md has {words} words; move history to CHANGELOG.md"
