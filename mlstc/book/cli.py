@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("notebook", help="file name, stem or number, e.g. 01")
     verify.add_argument("--profile", default=None, help="default: the profile of the executed copy in book/")
 
+    fits = commands.add_parser("fits-compare", help="whether the working tree trains what a commit trained, byte "
+                                                    "for byte (smoke passes under both; see mlstc/models/fitcompare.py)")
+    fits.add_argument("base", help="a git commit (0ca32b4 or later), e.g. HEAD or main")
+    fits.add_argument("--chapters", nargs="+", default=None, metavar="NN", help="default: 00 to 07")
+
     check = commands.add_parser("check-data", help="find and verify every data set")
     check.add_argument("--data-dir", default=None)
 
@@ -88,6 +93,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(table) - bad} of {len(table)} metrics agree within their tolerance"
                   + ("" if agree else f"; {bad} disagree"))
             return 0 if agree else 1
+        elif args.command == "fits-compare":
+            from mlstc.book import equivalence
+
+            rows, keys = equivalence.compare(args.base, args.chapters or equivalence.CHAPTERS)
+            different = [r for r in rows if not r["identical"]]
+            for r in different:
+                print(f"different: {r['kind']} {r['a']} -> {r['b']} (largest difference {r['largest_difference']:.3g})")
+            print(f"{len(rows) - len(different)} of {len(rows)} trainings identical")
+            print("code keys for fitcompare.EQUIVALENT: " + (str(keys) if not different else "none (not identical)"))
+            return 1 if different else 0
         elif args.command == "check-data":
             from mlstc import data
 

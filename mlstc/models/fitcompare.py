@@ -12,6 +12,9 @@ removed) re-keys every training: hours of retraining on 2 cores. To keep the wei
    compares what each stored, byte for byte (:func:`compare_runs`);
 3. where every one is identical, add the code keys it pairs to :data:`EQUIVALENT`.
 
+``python -m mlstc fits-compare BASE`` does all three for a git commit ``BASE``
+(:mod:`mlstc.book.equivalence`).
+
 ``MLSTC_FIT_REQUIRE=1`` makes a training the cache lacks an error, so that a rerun meant
 to restore every training fails at once instead of training for hours.
 """
