@@ -114,8 +114,10 @@ def code_key(modules) -> str:
     return fitcompare.resolve(code.key(modules, exempt=[__name__]))
 
 
-def _log(kind: str, k: str, modules, hit: bool) -> None:
-    fitcompare.log(kind, k, sorted(modules), code.key(modules, exempt=[__name__]), hit)
+def _looked_up(kind: str, k: str, modules, hit: bool) -> None:
+    """Log the lookup (:func:`mlstc.models.fitcompare.log`); a miss is an error where
+    every training must come from the cache."""
+    fitcompare.log(kind, k, sorted(modules), hit)
     if not hit and fitcompare.required():
         raise RuntimeError(f"{kind} training {k} is not in the fit cache and {fitcompare.REQUIRE_ENV} is set: "
                            "this run would train (see README, Contributing)")
@@ -295,7 +297,7 @@ def lookup(model: keras.Model, data, settings: dict, loop: Sequence[str]) -> tup
         return None, None
     k = key(model, data, settings, loop)
     record = restore(model, k)
-    _log("keras", k, _modules(model) | set(loop), record is not None)
+    _looked_up("keras", k, _modules(model) | set(loop), record is not None)
     if record is not None:
         reseed(k)
     return k, record
@@ -346,7 +348,7 @@ def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Se
     _update(digest, data)
     entry = folder() / f"{storage.slug(kind)}-{digest.hexdigest()[:24]}"
     hit = (entry / "fitted.joblib").is_file() and (entry / "record.json").is_file()
-    _log(kind, entry.name, loop, hit)
+    _looked_up(kind, entry.name, loop, hit)
     if hit:
         fitted = joblib.load(entry / "fitted.joblib")
         record = json.loads((entry / "record.json").read_text())

@@ -8,12 +8,12 @@ removed) re-keys every training: hours of retraining on 2 cores. To keep the wei
    with its own cache folder (``MLSTC_CACHE_DIR=<run>/cache``) and fit log
    (``MLSTC_FIT_LOG=<run>/fits.jsonl``: one line per training, with every code key it
    hashed);
-2. ``python -m mlstc.models.fitcompare OLD NEW`` pairs their trainings in order and
-   compares what each stored, byte for byte (:func:`compare_runs`);
+2. :func:`compare_runs` pairs their trainings in order and compares what each stored,
+   byte for byte;
 3. where every one is identical, add the code keys it pairs to :data:`EQUIVALENT`.
 
-``python -m mlstc fits-compare BASE`` does all three for a git commit ``BASE``
-(:mod:`mlstc.book.equivalence`).
+``python -m mlstc fits-compare BASE`` does the first two for a git commit ``BASE`` and
+prints the keys for the third (:mod:`mlstc.book.equivalence`).
 
 ``MLSTC_FIT_REQUIRE=1`` makes a training the cache lacks an error, so that a rerun meant
 to restore every training fails at once instead of training for hours.
@@ -58,13 +58,13 @@ def resolve(k: str) -> str:
     return k
 
 
-def log(kind: str, key: str, modules: list[str], code: str, hit: bool) -> None:
-    """One line in ``$MLSTC_FIT_LOG``, if set: the training's kind and key, its modules
-    and their code key, every code key its key hashed (in order), and whether it was
-    restored."""
+def log(kind: str, key: str, modules: list[str], hit: bool) -> None:
+    """One line in ``$MLSTC_FIT_LOG``, if set: the training's kind and key, its modules,
+    every code key its key hashed (in order; the last is its modules'), and whether it
+    was restored."""
     path = os.environ.get(LOG_ENV)
     if path:
-        line = {"kind": kind, "key": key, "modules": modules, "code": code, "codes": list(_codes), "hit": hit}
+        line = {"kind": kind, "key": key, "modules": modules, "codes": list(_codes), "hit": hit}
         _codes.clear()
         with open(path, "a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")
@@ -81,7 +81,7 @@ def compare_runs(a: Path, b: Path) -> tuple[list[dict], dict[str, str]]:
     compare what each stored: the weights (Keras) or the pickled model (estimators),
     byte for byte, and the histories. Returns a row per pair and the code keys of
     ``b`` with the key of ``a`` each pairs with: what :data:`EQUIVALENT` gets when every
-    row is identical (README, "Changing code that trains")."""
+    row is identical (README, "Contributing")."""
     logs = [[json.loads(line) for line in (Path(run) / "fits.jsonl").read_text().splitlines()] for run in (a, b)]
     if [(x["kind"], x["hit"]) for x in logs[0]] != [(x["kind"], x["hit"]) for x in logs[1]]:
         raise ValueError(f"{a} and {b} did not run the same trainings in the same order; rerun both alike")
@@ -94,22 +94,21 @@ def compare_runs(a: Path, b: Path) -> tuple[list[dict], dict[str, str]]:
             raise ValueError(f"{x['key']} and {y['key']} hash a different number of code keys; not the same training")
         for old, new in zip(x["codes"], y["codes"]):
             pairs.setdefault(new, set()).add(old)
-    mapping = {new: old.pop() for new, old in pairs.items() if len(old) == 1 and new != next(iter(old))}
     ambiguous = [new for new, old in pairs.items() if len(old) > 1]
     if ambiguous:
         raise ValueError(f"code keys {ambiguous} pair with more than one earlier key")
-    return rows, mapping
+    return rows, {new: old for new, (old,) in pairs.items() if old != new}
 
 
 def _same_entry(first: Path, second: Path) -> dict:
     if (first / "weights.npz").is_file():
         with np.load(first / "weights.npz") as p, np.load(second / "weights.npz") as q:
-            same = p.files == q.files and all(np.array_equal(p[f], q[f]) for f in p.files)
-            largest = max((float(np.max(np.abs(p[f] - q[f]))) for f in p.files if p[f].shape == q[f].shape),
-                          default=0.0)
-        history = [json.loads((e / "record.json").read_text()) for e in (first, second)]
-        kept = lambda r: {k: v for k, v in r.items() if k not in ("seconds", "stored_at", "model")}  # noqa: E731
-        return {"identical": same and _json_equal(kept(history[0]), kept(history[1])), "largest_difference": largest}
+            p, q = dict(p), dict(q)
+        largest = max((float(np.max(np.abs(p[f] - q[f]))) for f in p if f in q and p[f].shape == q[f].shape),
+                      default=0.0)
+        kept = [{k: v for k, v in json.loads((e / "record.json").read_text()).items() if k not in ("stored_at", "model")}
+                for e in (first, second)]  # and times: _same_object leaves out every "seconds"
+        return {"identical": _same_object(p, q) and _same_object(*kept), "largest_difference": largest}
     import joblib
 
     same = _same_object(joblib.load(first / "fitted.joblib"), joblib.load(second / "fitted.joblib"))
@@ -140,24 +139,3 @@ def _same_object(x, y, depth: int = 0) -> bool:
         return repr(x) == repr(y)
     return _same_object(*state, depth + 1)
 
-
-def _json_equal(x, y) -> bool:
-    """Equal as JSON, NaN equal to NaN, times (``seconds``, ``train_seconds``) left out."""
-    if isinstance(x, dict) and isinstance(y, dict):
-        keys = set(x) - {"seconds", "train_seconds"}
-        return keys == set(y) - {"seconds", "train_seconds"} and all(_json_equal(x[k], y[k]) for k in keys)
-    if isinstance(x, list) and isinstance(y, list):
-        return len(x) == len(y) and all(_json_equal(u, v) for u, v in zip(x, y))
-    if isinstance(x, float) and isinstance(y, float) and x != x and y != y:
-        return True
-    return x == y
-
-
-if __name__ == "__main__":  # python -m mlstc.models.fitcompare RUN_A RUN_B
-    import sys
-
-    found, equivalent = compare_runs(Path(sys.argv[1]), Path(sys.argv[2]))
-    for row in found:
-        print(f"{row['kind']:<24} {row['a']} {row['b']} {'identical' if row['identical'] else 'DIFFERENT'} "
-              f"{row['largest_difference']:.3g}")
-    print(f"{sum(r['identical'] for r in found)} of {len(found)} identical; code keys: {equivalent}")

@@ -10,7 +10,7 @@ If the change is meant (fixing a loss, a layer, the loop), update :data:`KEYS` t
 keys the failure prints, rerun the chapters that train (README, "Rerunning a changed
 chapter") and say so in the commit. If it moves code without changing what it computes
 (a loop merged, dead code removed), show that every training is the same byte for byte
-(``python -m mlstc.models.fitcompare``, README) and add the code keys it prints to
+(``python -m mlstc fits-compare BASE``, README) and add the code keys it prints to
 :data:`mlstc.models.fitcompare.EQUIVALENT`, then update :data:`KEYS`. If the change is not
 meant, move the code to a module no training imports (as ``finetune_studies.py`` is).
 """
