@@ -11,9 +11,13 @@ profile) this file also makes one pass serve three checks:
   ``$MLSTC_EXTRA_DATASETS``;
 - **nothing beside the user's file**: at the end, the CSV's folder must hold the CSV
   and nothing else.
+
+Both temporary folders (the CSV's and the per-notebook results, about 2 GB) are removed
+when the session ends, so that repeated runs on one machine do not fill its disk.
 """
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -67,3 +71,5 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
     else:
         print(f"\nown data: every chapter ran on {path}; nothing was written next to it")
+    for folder in (path.parent, session.config._mlstc_results):
+        shutil.rmtree(folder, ignore_errors=True)
