@@ -138,4 +138,3 @@ def _same_object(x, y, depth: int = 0) -> bool:
     if state[0] is x or state[0] is None:  # nothing beyond identity to compare
         return repr(x) == repr(y)
     return _same_object(*state, depth + 1)
-
