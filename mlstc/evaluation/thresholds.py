@@ -12,6 +12,7 @@ import numpy as np
 
 from mlstc.evaluation import metrics
 
+
 def sigmoid(logits) -> np.ndarray:
     """Scores in [0, 1] from logits, in float64: the one sigmoid of the package (models'
     outputs, a linear SVM's margins, Platt scaling)."""

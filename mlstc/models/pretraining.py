@@ -177,7 +177,7 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
     settings = {"loop": "pretraining.pretrain", "max_length": max_length, "batch_size": batch_size,
                 "learning_rate": learning_rate, "steps": steps, "budget_s": budget_s, "log_every": log_every,
                 "rate": rate, "max_predictions": max_predictions, "warmup_fraction": warmup_fraction, "seed": seed}
-    run = {}  # what a real pretraining planned, for its record
+    planned_run = {}  # what a real pretraining planned and when it started, for its record
 
     def plan() -> dict:
         nonlocal log_every
@@ -199,7 +199,7 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
         bert.compile(model, learning_rate=learning_rate, total_steps=planned, warmup_fraction=warmup_fraction,
                      loss=loss)
         curve = [{"step": 0, "train_loss": float("nan"), "heldout_loss": before, "seconds": 0.0}]
-        run.update(planned=planned, curve=curve)
+        planned_run.update(planned=planned, curve=curve, started=started)
 
         def log(logs):
             curve.append({"step": curve[-1]["step"] + log_every, "train_loss": float(logs.get("loss", np.nan)),
@@ -212,10 +212,10 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
         return {"x": stream, "steps_per_epoch": log_every, "epochs": max(1, int(np.ceil(planned / log_every))),
                 "callbacks": [_Budget(started, budget_s, log)]}
 
-    def record(_, seconds: float) -> dict:
-        done = run["curve"][-1]["step"]
-        print(f"masked-LM pretraining: {done} of {run['planned']} steps in {seconds:.0f} s", flush=True)
-        return {"steps": done, "planned": run["planned"], "seconds": seconds, "curve": run["curve"]}
+    def record(*_) -> dict:  # timed from before the planning, which the budget also spends
+        done, seconds = planned_run["curve"][-1]["step"], time.perf_counter() - planned_run["started"]
+        print(f"masked-LM pretraining: {done} of {planned_run['planned']} steps in {seconds:.0f} s", flush=True)
+        return {"steps": done, "planned": planned_run["planned"], "seconds": seconds, "curve": planned_run["curve"]}
 
     with bert._unused_pooler_ignored():  # the [CLS] pooler gets no gradient from the masked-LM loss
         trained = training.run(model, plan, record, cache=([train, heldout], settings, [__name__]))

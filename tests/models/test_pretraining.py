@@ -50,6 +50,7 @@ def test_pretraining_lowers_held_out_mlm_loss_and_records_its_curve(adapted):
     assert [c["step"] for c in curve] == [0, 4, 8] and adapted.steps == 8
     assert all(np.isfinite(c["heldout_loss"]) for c in curve)
     assert curve[-1]["heldout_loss"] < curve[0]["heldout_loss"]
+    assert adapted.seconds >= curve[-1]["seconds"] > 0  # the record's time includes the planning, as the curve's does
 
 
 @pytest.mark.slow
