@@ -134,6 +134,26 @@ def test_numbers_in_prose_are_glued_or_published(path):
     assert not typed, f"{path.name}: numbers typed in prose instead of glued from the run: {typed}"
 
 
+def control_characters(text: str) -> list[str]:
+    """Tabs, backspaces and form feeds in prose: what a LaTeX command becomes when its
+    backslash is read as a JSON escape (``\\times`` -> tab + ``imes``)."""
+    return [repr(text[max(0, m.start() - 20):m.end() + 10]) for m in re.finditer("[\t\b\f\r]", text)]
+
+
+def test_the_escape_check_catches_a_mangled_latex_command():
+    assert control_characters(json.loads(r'"$2 \\times 1.96$"')) == []  # the backslash doubled in the JSON
+    assert len(control_characters(json.loads(r'"$2 \times 1.96$"'))) == 1  # \t read as a tab
+
+
+NOTEBOOKS_AND_EXECUTED = SOURCES + sorted((ROOT / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS_AND_EXECUTED, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_markdown_has_no_mangled_escapes(path):
+    text = "\n".join("".join(c["source"]) for c in cells(path) if c["cell_type"] == "markdown")
+    assert not control_characters(text), f"{path.name}: a LaTeX command lost its backslash: {control_characters(text)}"
+
+
 def lines_of_code(path) -> int:
     """Lines of code cells that are neither blank nor comments only."""
     return sum(1 for cell in cells(path) if cell["cell_type"] == "code"
