@@ -3,7 +3,7 @@
     python -m mlstc book                       # every notebook, cpu profile, then the HTML book
     python -m mlstc book --profile smoke --only 00
     python -m mlstc run 02 -p datasets my_news.csv --profile cpu
-    python -m mlstc verify 01                  # rerun chapter 01, compare with results/
+    python -m mlstc verify 01 04 --record      # rerun chapters 01 and 04, compare with results/
     python -m mlstc check-data                 # find and verify every data set
     python -m mlstc predict --model results/cpu/02_lstm/models/reuters "Oil prices fell"
     python -m mlstc repository https://github.com/you/mlstc   # point badges and Colab at your fork
@@ -42,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
                      help="stop the notebook after this long (default: the profile's limit)")
 
-    verify = commands.add_parser("verify", help="rerun a chapter into a temporary folder and compare with results/")
-    verify.add_argument("notebook", help="file name, stem or number, e.g. 01")
+    verify = commands.add_parser("verify", help="rerun chapters into a temporary folder and compare with results/")
+    verify.add_argument("notebook", nargs="+", help="file names, stems or numbers, e.g. 01 04")
     verify.add_argument("--profile", default=None, help="default: the profile of the executed copy in book/")
+    verify.add_argument("--record", action="store_true",
+                        help="keep each chapter's summary in results/<profile>/reproduced.json (the environment page)")
 
     fits = commands.add_parser("fits-compare", help="whether the working tree trains what a commit trained, byte "
                                                     "for byte (smoke passes under both; see mlstc/models/fitcompare.py)")
@@ -82,17 +84,25 @@ def main(argv: list[str] | None = None) -> int:
                            output_dir=Path(args.output_dir) if args.output_dir else None, timeout_s=args.timeout,
                            environment={"MLSTC_STRATEGY": args.strategy})
         elif args.command == "verify":
-            from mlstc.book import verify as verifying
-
-            agree, table = verifying.verify(args.notebook, args.profile)
             import pandas as pd
 
-            with pd.option_context("display.max_rows", None, "display.width", 200):
-                print(table.to_string(index=False))
-            bad = int((~table["agrees"]).sum()) if len(table) else 0
-            print(f"{len(table) - bad} of {len(table)} metrics agree within their tolerance"
-                  + ("" if agree else f"; {bad} disagree"))
-            return 0 if agree else 1
+            from mlstc.book import shown
+            from mlstc.book import verify as verifying
+
+            ok = True
+            for notebook in args.notebook:
+                found = verifying.verify(notebook, args.profile)
+                table, files = found.metrics, found.probabilities
+                with pd.option_context("display.max_rows", None, "display.width", 200):
+                    print(table.to_string(index=False))
+                bad = int((~table["agrees"]).sum()) if len(table) else 0
+                print(f"{found.notebook}: {len(table) - bad} of {len(table)} metrics agree within their tolerance"
+                      + ("" if found.agree else f"; {bad} disagree") + f"; {int(files['identical'].sum())} of "
+                      f"{len(files)} probability files are identical to the committed ones", flush=True)
+                if args.record:
+                    print(f"recorded in {shown.path(verifying.record(found))}")
+                ok = ok and found.agree
+            return 0 if ok else 1
         elif args.command == "fits-compare":
             from mlstc.book import equivalence
 

@@ -1,5 +1,6 @@
 """The tables of the environment page (chapter 99): the run profiles, the speed
-benchmarks, the GPU measurements and every saved result, read from ``results/``."""
+benchmarks, the GPU measurements, the reruns that reproduced the committed results and
+every saved result, read from ``results/``."""
 
 from __future__ import annotations
 
@@ -47,6 +48,27 @@ def gpu_runs():
                      f"Keras {machine['keras']}")
         rows += [{"run": path.stem, **r} for r in record["rows"] if not r["batches"].startswith("inference")]
     return lines, pd.DataFrame(rows).set_index(["architecture", "precision", "batches", "run"]).sort_index()
+
+
+def reproduced(profile: str) -> pd.DataFrame:
+    """One row per chapter that ``python -m mlstc verify --record`` reran in
+    ``profile`` (``results/<profile>/reproduced.json``): when, on what, from which
+    commit, and how many metrics and probability files came out the same; empty where
+    none was recorded."""
+    path = paths.results_dir(profile) / "reproduced.json"
+    if not path.is_file():
+        return pd.DataFrame()
+    rows = []
+    for chapter, line in json.loads(path.read_text()).items():
+        machine = line.get("machine") or {}
+        rows.append({"chapter": chapter, "date": line["date"], "commit": line.get("commit") or "",
+                     "machine": f"{machine.get('cpu_count', '?')} cores, {machine.get('memory_gib', '?')} GiB",
+                     "minutes": line["minutes"],
+                     "metrics agreeing": f"{line['metrics agreeing']} of {line['metrics']}",
+                     "metrics identical": f"{line['metrics identical']} of {line['metrics']}",
+                     "probability files identical": f"{line['probability files identical']} of "
+                                                    f"{line['probability files']}"})
+    return pd.DataFrame(rows).set_index("chapter")
 
 
 def saved_results(profile: str) -> str:

@@ -3,27 +3,35 @@
 
 The chapter is rerun with the profile and parameters of its executed copy in
 ``book/`` into a temporary results folder (``results/`` is not touched), and every
-metric of every committed JSON of that chapter is compared with the new value.
+metric of every committed JSON of that chapter is compared with the new value, and
+every probability file with the committed one by its SHA-256 (recorded in the JSON).
 
 A metric agrees when ``|new - committed| <= tolerance``. The tolerance is founded on
 measurement, not exact equality: a record that saved ``extra.tolerance`` (the neural
 chapters write three times the seed-to-seed standard deviation they measured) uses
 it; otherwise :data:`DEFAULT_TOLERANCE`, which covers the last-digit drift of
 deterministic linear solvers across machines. Timings are not compared.
+
+``--record`` keeps a one-line summary per chapter (what agreed, what was identical, on
+which machine, from which commit, in how many minutes) in
+``results/<profile>/reproduced.json``, which the environment page shows.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from mlstc import results
 from mlstc.book import runner
-from mlstc.core import paths
+from mlstc.core import paths, storage, system
 
 DEFAULT_TOLERANCE = 1e-3
 NOT_COMPARED = ("second", "minute", "epoch", "time", "per_s", "docs/s", "memory")
@@ -65,8 +73,58 @@ def committed_run(notebook: Path) -> dict:
     return json.loads(executed.read_text())["metadata"]["papermill"]["parameters"]
 
 
-def verify(chapter: str, profile: str | None = None) -> tuple[bool, pd.DataFrame]:
-    """Rerun ``chapter`` and compare; ``(all agree, comparison table)``."""
+def compare_probabilities(committed: list[dict], rerun: list[dict]) -> pd.DataFrame:
+    """One row per committed record with probabilities: whether the rerun wrote the
+    same bytes (the SHA-256 both JSON files record)."""
+    new = {(r["dataset"], r["model"]): (r.get("probs") or {}).get("sha256") for r in rerun}
+    rows = [{"dataset": r["dataset"], "model": r["model"],
+             "identical": new.get((r["dataset"], r["model"])) == r["probs"]["sha256"]}
+            for r in committed if r.get("probs")]
+    return pd.DataFrame(rows, columns=["dataset", "model", "identical"])
+
+
+@dataclass
+class Verified:
+    """What :func:`verify` found for one chapter."""
+
+    notebook: str
+    profile: str
+    metrics: pd.DataFrame  # :func:`compare`
+    probabilities: pd.DataFrame  # :func:`compare_probabilities`
+    minutes: float
+
+    @property
+    def agree(self) -> bool:
+        return bool(len(self.metrics)) and bool(self.metrics["agrees"].all())
+
+    def summary(self) -> dict:
+        """The line :func:`record` keeps."""
+        m, p = self.metrics, self.probabilities
+        exact = int((m["new"] == m["committed"]).sum()) if len(m) else 0
+        return {"metrics": len(m), "metrics agreeing": int(m["agrees"].sum()), "metrics identical": exact,
+                "probability files": len(p), "probability files identical": int(p["identical"].sum()),
+                "minutes": round(self.minutes, 1), "commit": _commit(), "date": time.strftime("%Y-%m-%d"),
+                "machine": {k: system.machine().get(k) for k in ("processor", "cpu_count", "memory_gib")}}
+
+
+def _commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.project_root(), capture_output=True,
+                              text=True, check=True).stdout.strip() or None
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def record(verified: Verified) -> Path:
+    """Keep ``verified``'s summary under its chapter in ``results/<profile>/reproduced.json``."""
+    path = paths.results_dir(verified.profile) / "reproduced.json"
+    kept = json.loads(path.read_text()) if path.is_file() else {}
+    kept[verified.notebook] = verified.summary()
+    return storage.atomic_write_json(path, kept)
+
+
+def verify(chapter: str, profile: str | None = None) -> Verified:
+    """Rerun ``chapter`` with its committed parameters and compare (:class:`Verified`)."""
     notebook = runner.find(chapter)
     parameters = committed_run(notebook)
     profile = profile or parameters.pop("profile", "cpu")
@@ -74,6 +132,7 @@ def verify(chapter: str, profile: str | None = None) -> tuple[bool, pd.DataFrame
     committed = [r for r in results.records(profile) if r["notebook"] == notebook.stem]
     if not committed:
         raise FileNotFoundError(f"no committed results of {notebook.stem} in the {profile} profile")
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mlstc-verify-") as tmp:
         tmp = Path(tmp)
         previous = os.environ.get(paths.RESULTS_ENV)
@@ -87,5 +146,5 @@ def verify(chapter: str, profile: str | None = None) -> tuple[bool, pd.DataFrame
                 os.environ.pop(paths.RESULTS_ENV)
             else:
                 os.environ[paths.RESULTS_ENV] = previous
-    table = compare(committed, rerun)
-    return bool(len(table)) and bool(table["agrees"].all()), table
+    return Verified(notebook.stem, profile, compare(committed, rerun), compare_probabilities(committed, rerun),
+                    (time.perf_counter() - started) / 60)

@@ -35,3 +35,17 @@ def test_the_environment_page_lists_profiles_and_every_saved_result(committed):
     chapters = [p for p in (paths.project_root() / "results" / "cpu").iterdir() if any(p.glob("*__*.json"))]
     assert saved.count("<details>") == len(chapters) > 0
     assert environment.saved_results("nonexistent-profile") == ""
+
+
+def test_the_environment_page_lists_the_recorded_reproductions(tmp_path, monkeypatch):
+    from mlstc.book import verify
+
+    monkeypatch.setenv("MLSTC_RESULTS_DIR", str(tmp_path))
+    assert environment.reproduced("cpu").empty
+    metrics = verify.compare([{"dataset": "reuters", "model": "svm", "metrics": {"micro_f1": 0.885}}],
+                             [{"dataset": "reuters", "model": "svm", "metrics": {"micro_f1": 0.885}}])
+    files = verify.compare_probabilities([{"dataset": "reuters", "model": "svm", "probs": {"sha256": "a"}}],
+                                         [{"dataset": "reuters", "model": "svm", "probs": {"sha256": "b"}}])
+    verify.record(verify.Verified("01_preprocessing", "cpu", metrics, files, 30.04))
+    row = environment.reproduced("cpu").loc["01_preprocessing"]
+    assert (row["metrics identical"], row["probability files identical"], row["minutes"]) == ("1 of 1", "0 of 1", 30.0)

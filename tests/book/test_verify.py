@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 
 from mlstc.book import runner, verify
@@ -23,6 +24,33 @@ def test_compare_uses_the_saved_tolerance_and_skips_timings():
     assert table.loc[("svm", "micro_f1"), "agrees"] and not table.loc[("svm", "macro_f1"), "agrees"]
     assert table.loc[("bilstm", "macro_f1"), "agrees"]  # 4 points of drift, within 3 seed deviations
     assert table.loc[("svm", "micro_f1"), "tolerance"] == verify.DEFAULT_TOLERANCE
+
+
+def test_compare_probabilities_by_the_recorded_sha256():
+    committed = [record("reuters", "svm", {}) | {"probs": {"sha256": "a"}},
+                 record("reuters", "nb", {}) | {"probs": {"sha256": "b"}},
+                 record("reuters", "prior", {})]  # no probabilities: nothing to compare
+    rerun = [record("reuters", "svm", {}) | {"probs": {"sha256": "a"}},
+             record("reuters", "nb", {}) | {"probs": {"sha256": "c"}}]
+    table = verify.compare_probabilities(committed, rerun).set_index("model")["identical"]
+    assert table.to_dict() == {"svm": True, "nb": False}
+    assert not verify.compare_probabilities(committed, [])["identical"].any()  # a model the rerun lost
+
+
+def test_record_keeps_one_summary_per_chapter(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path))
+    metrics = verify.compare([record("reuters", "svm", {"micro_f1": 0.885, "macro_f1": 0.52})],
+                             [record("reuters", "svm", {"micro_f1": 0.885, "macro_f1": 0.5205})])
+    files = pd.DataFrame({"dataset": ["reuters"], "model": ["svm"], "identical": [False]})
+    found = verify.Verified("01_preprocessing", "cpu", metrics, files, 12.34)
+    path = verify.record(found)
+    verify.record(verify.Verified("04_hierarchical", "cpu", metrics.iloc[:0], files.iloc[:0], 1.0))
+    kept = json.loads(path.read_text())
+    assert list(kept) == ["01_preprocessing", "04_hierarchical"]
+    line = kept["01_preprocessing"]
+    assert (line["metrics"], line["metrics agreeing"], line["metrics identical"]) == (2, 2, 1)
+    assert (line["probability files"], line["probability files identical"], line["minutes"]) == (1, 0, 12.3)
+    assert found.agree and not verify.Verified("04_hierarchical", "cpu", metrics.iloc[:0], files, 1.0).agree
 
 
 @pytest.mark.slow
