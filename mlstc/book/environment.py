@@ -63,7 +63,7 @@ def reproduced(profile: str) -> pd.DataFrame:
         machine = line.get("machine") or {}
         rows.append({"chapter": chapter, "date": line["date"], "commit": line.get("commit") or "",
                      "machine": f"{machine.get('cpu_count', '?')} cores, {machine.get('memory_gib', '?')} GiB",
-                     "minutes": line["minutes"],
+                     "minutes": line["minutes"], "trainings restored": line.get("trainings restored", ""),
                      "metrics agreeing": f"{line['metrics agreeing']} of {line['metrics']}",
                      "metrics identical": f"{line['metrics identical']} of {line['metrics']}",
                      "probability files identical": f"{line['probability files identical']} of "

@@ -92,6 +92,7 @@ class Verified:
     metrics: pd.DataFrame  # :func:`compare`
     probabilities: pd.DataFrame  # :func:`compare_probabilities`
     minutes: float
+    restored: int = 0  # trainings the rerun restored from the fit cache instead of training
 
     @property
     def agree(self) -> bool:
@@ -103,7 +104,7 @@ class Verified:
         exact = int((m["new"] == m["committed"]).sum()) if len(m) else 0
         return {"metrics": len(m), "metrics agreeing": int(m["agrees"].sum()), "metrics identical": exact,
                 "probability files": len(p), "probability files identical": int(p["identical"].sum()),
-                "minutes": round(self.minutes, 1), "commit": _commit(), "date": time.strftime("%Y-%m-%d"),
+                "minutes": round(self.minutes, 1), "trainings restored": self.restored, "commit": _commit(), "date": time.strftime("%Y-%m-%d"),
                 "machine": {k: system.machine().get(k) for k in ("processor", "cpu_count", "memory_gib")}}
 
 
@@ -138,8 +139,9 @@ def verify(chapter: str, profile: str | None = None) -> Verified:
         previous = os.environ.get(paths.RESULTS_ENV)
         os.environ[paths.RESULTS_ENV] = str(tmp / "results")
         try:
-            runner.execute(notebook, profile, parameters, output_dir=tmp / "book",
-                           environment={"MLSTC_EXTRA_DATASETS": ""})
+            executed = runner.execute(notebook, profile, parameters, output_dir=tmp / "book",
+                                      environment={"MLSTC_EXTRA_DATASETS": ""})
+            restored = runner.restored_trainings(json.loads(Path(executed).read_text()))
             rerun = [r for r in results.records(profile) if r["notebook"] == notebook.stem]
         finally:
             if previous is None:
@@ -147,4 +149,4 @@ def verify(chapter: str, profile: str | None = None) -> Verified:
             else:
                 os.environ[paths.RESULTS_ENV] = previous
     return Verified(notebook.stem, profile, compare(committed, rerun), compare_probabilities(committed, rerun),
-                    (time.perf_counter() - started) / 60)
+                    (time.perf_counter() - started) / 60, restored)

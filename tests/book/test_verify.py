@@ -42,7 +42,7 @@ def test_record_keeps_one_summary_per_chapter(tmp_path, monkeypatch):
     metrics = verify.compare([record("reuters", "svm", {"micro_f1": 0.885, "macro_f1": 0.52})],
                              [record("reuters", "svm", {"micro_f1": 0.885, "macro_f1": 0.5205})])
     files = pd.DataFrame({"dataset": ["reuters"], "model": ["svm"], "identical": [False]})
-    found = verify.Verified("01_preprocessing", "cpu", metrics, files, 12.34)
+    found = verify.Verified("01_preprocessing", "cpu", metrics, files, 12.34, restored=3)
     path = verify.record(found)
     verify.record(verify.Verified("04_hierarchical", "cpu", metrics.iloc[:0], files.iloc[:0], 1.0))
     kept = json.loads(path.read_text())
@@ -50,6 +50,7 @@ def test_record_keeps_one_summary_per_chapter(tmp_path, monkeypatch):
     line = kept["01_preprocessing"]
     assert (line["metrics"], line["metrics agreeing"], line["metrics identical"]) == (2, 2, 1)
     assert (line["probability files"], line["probability files identical"], line["minutes"]) == (1, 0, 12.3)
+    assert line["trainings restored"] == 3
     assert found.agree and not verify.Verified("04_hierarchical", "cpu", metrics.iloc[:0], files, 1.0).agree
 
 
