@@ -95,10 +95,14 @@ def main(argv: list[str] | None = None) -> int:
                 table, files = found.metrics, found.probabilities
                 with pd.option_context("display.max_rows", None, "display.width", 200):
                     print(table.to_string(index=False))
-                bad = int((~table["agrees"]).sum()) if len(table) else 0
-                print(f"{found.notebook}: {len(table) - bad} of {len(table)} metrics agree within their tolerance"
-                      + ("" if found.agree else f"; {bad} disagree") + f"; {int(files['identical'].sum())} of "
-                      f"{len(files)} probability files are identical to the committed ones", flush=True)
+                judged = table[table["judged"]]
+                bad = int((~judged["agrees"]).sum())
+                print(f"{found.notebook}: {len(judged) - bad} of {len(judged)} judged metrics agree within their "
+                      f"tolerance" + ("" if found.agree else f"; {bad} disagree")
+                      + f" ({len(table) - len(judged)} more shown, not judged: no seed spread recorded); "
+                      f"{int(files['identical'].sum())} of {len(files)} probability files are identical to the "
+                      "committed ones" + (f"; different: {', '.join(found.different_files)}"
+                                          if found.different_files else ""), flush=True)
                 if args.record:
                     print(f"recorded in {shown.path(verifying.record(found))}")
                 ok = ok and found.agree

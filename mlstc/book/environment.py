@@ -53,21 +53,23 @@ def gpu_runs():
 def reproduced(profile: str) -> pd.DataFrame:
     """One row per chapter that ``python -m mlstc verify --record`` reran in
     ``profile`` (``results/<profile>/reproduced.json``): when, on what, from which
-    commit, and how many metrics and probability files came out the same; empty where
-    none was recorded."""
+    commit; how many metrics came out identical, how many had a founded tolerance
+    (*judged*) and agreed within it; how many probability files were byte for byte the
+    same. Empty where none was recorded."""
     path = paths.results_dir(profile) / "reproduced.json"
     if not path.is_file():
         return pd.DataFrame()
     rows = []
     for chapter, line in json.loads(path.read_text()).items():
         machine = line.get("machine") or {}
+        judged = line.get("metrics judged", line["metrics"])
         rows.append({"chapter": chapter, "date": line["date"], "commit": line.get("commit") or "",
-                     "machine": f"{machine.get('cpu_count', '?')} cores, {machine.get('memory_gib', '?')} GiB",
+                     "machine": f"{machine.get('cpu', '?')}, {machine.get('cpu_count', '?')} cores",
                      "minutes": line["minutes"], "trainings restored": line.get("trainings restored", ""),
-                     "metrics agreeing": f"{line['metrics agreeing']} of {line['metrics']}",
-                     "metrics identical": f"{line['metrics identical']} of {line['metrics']}",
-                     "probability files identical": f"{line['probability files identical']} of "
-                                                    f"{line['probability files']}"})
+                     "metrics": line["metrics"], "identical": line["metrics identical"],
+                     "judged": judged, "agreeing": line["metrics agreeing"],
+                     "probability files": line["probability files"],
+                     "files identical": line["probability files identical"]})
     return pd.DataFrame(rows).set_index("chapter")
 
 

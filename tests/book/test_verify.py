@@ -16,14 +16,25 @@ def record(dataset, model, metrics, tolerance=None):
 
 def test_compare_uses_the_saved_tolerance_and_skips_timings():
     committed = [record("reuters", "svm", {"micro_f1": 0.885, "macro_f1": 0.52, "train seconds": 10.0}),
-                 record("reuters", "bilstm", {"micro_f1": 0.856, "macro_f1": 0.437}, {"macro_f1": 0.05})]
+                 record("reuters", "bilstm", {"micro_f1": 0.856, "macro_f1": 0.437, "hamming_loss": 0.010},
+                        {"macro_f1": 0.05, "micro_f1": 0.01})]
     rerun = [record("reuters", "svm", {"micro_f1": 0.8852, "macro_f1": 0.51, "train seconds": 99.0}),
-             record("reuters", "bilstm", {"micro_f1": 0.856, "macro_f1": 0.478})]
+             record("reuters", "bilstm", {"micro_f1": 0.856, "macro_f1": 0.478, "hamming_loss": 0.013})]
     table = verify.compare(committed, rerun).set_index(["model", "metric"])
     assert "train seconds" not in table.index.get_level_values("metric")
     assert table.loc[("svm", "micro_f1"), "agrees"] and not table.loc[("svm", "macro_f1"), "agrees"]
     assert table.loc[("bilstm", "macro_f1"), "agrees"]  # 4 points of drift, within 3 seed deviations
     assert table.loc[("svm", "micro_f1"), "tolerance"] == verify.DEFAULT_TOLERANCE
+    # a seeded model's metric without a measured seed spread is shown, not held to the deterministic tolerance
+    assert not table.loc[("bilstm", "hamming_loss"), "judged"] and table.loc[("svm", "macro_f1"), "judged"]
+    judged = table[table["judged"]]
+    assert len(judged) == 4 and not judged["agrees"].all()
+
+
+def test_a_metric_the_rerun_lost_disagrees_even_without_a_tolerance():
+    committed = [record("reuters", "bilstm", {"micro_f1": 0.856, "hamming_loss": 0.010}, {"micro_f1": 0.01})]
+    table = verify.compare(committed, []).set_index("metric")
+    assert not table["agrees"].any()
 
 
 def test_compare_probabilities_by_the_recorded_sha256():
@@ -42,15 +53,17 @@ def test_record_keeps_one_summary_per_chapter(tmp_path, monkeypatch):
     metrics = verify.compare([record("reuters", "svm", {"micro_f1": 0.885, "macro_f1": 0.52})],
                              [record("reuters", "svm", {"micro_f1": 0.885, "macro_f1": 0.5205})])
     files = pd.DataFrame({"dataset": ["reuters"], "model": ["svm"], "identical": [False]})
-    found = verify.Verified("01_preprocessing", "cpu", metrics, files, 12.34, restored=3)
+    found = verify.Verified("01_preprocessing", "cpu", metrics, files, 12.34, restored=3, commit="abc1234")
     path = verify.record(found)
     verify.record(verify.Verified("04_hierarchical", "cpu", metrics.iloc[:0], files.iloc[:0], 1.0))
     kept = json.loads(path.read_text())
     assert list(kept) == ["01_preprocessing", "04_hierarchical"]
     line = kept["01_preprocessing"]
-    assert (line["metrics"], line["metrics agreeing"], line["metrics identical"]) == (2, 2, 1)
+    counts = ("metrics", "metrics judged", "metrics agreeing", "metrics identical")
+    assert [line[k] for k in counts] == [2, 2, 2, 1]
     assert (line["probability files"], line["probability files identical"], line["minutes"]) == (1, 0, 12.3)
-    assert line["trainings restored"] == 3
+    assert (line["trainings restored"], line["commit"]) == (3, "abc1234") and line["machine"]["cpu"]
+    assert found.different_files == ["reuters/svm"]
     assert found.agree and not verify.Verified("04_hierarchical", "cpu", metrics.iloc[:0], files, 1.0).agree
 
 
