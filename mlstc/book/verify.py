@@ -78,6 +78,14 @@ def compare(committed: list[dict], rerun: list[dict]) -> pd.DataFrame:
                                        "agrees"])
 
 
+def committed_run(notebook: Path) -> dict:
+    """The papermill parameters of the executed copy in ``book/``."""
+    executed = paths.project_root() / "book" / notebook.name
+    if not executed.is_file():
+        raise FileNotFoundError(f"{executed} does not exist: nothing committed to verify against")
+    return json.loads(executed.read_text())["metadata"]["papermill"]["parameters"]
+
+
 def compare_probabilities(committed: list[dict], rerun: list[dict]) -> pd.DataFrame:
     """One row per committed record with probabilities: whether the rerun wrote the
     same bytes (the SHA-256 both JSON files record)."""
