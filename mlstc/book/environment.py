@@ -63,13 +63,13 @@ def reproduced(profile: str) -> pd.DataFrame:
     for chapter, line in json.loads(path.read_text()).items():
         machine = line.get("machine") or {}
         judged = line.get("metrics judged", line["metrics"])
-        rows.append({"chapter": chapter, "date": line["date"], "commit": line.get("commit") or "",
-                     "machine": f"{machine.get('cpu', '?')}, {machine.get('cpu_count', '?')} cores",
+        rows.append({"chapter": chapter, "date": line["date"], "code (commit)": line.get("commit") or "",
+                     "CPU": f"{machine.get('cpu', '?')}, {machine.get('cpu_count', '?')} cores",
                      "minutes": line["minutes"], "trainings restored": line.get("trainings restored", ""),
-                     "metrics": line["metrics"], "identical": line["metrics identical"],
-                     "judged": judged, "agreeing": line["metrics agreeing"],
-                     "probability files": line["probability files"],
-                     "files identical": line["probability files identical"]})
+                     "metrics identical": f"{line['metrics identical']} of {line['metrics']}",
+                     "judged metrics agreeing": f"{line['metrics agreeing']} of {judged}",
+                     "probability files identical": f"{line['probability files identical']} of "
+                                                    f"{line['probability files']}"})
     return pd.DataFrame(rows).set_index("chapter")
 
 
