@@ -9,9 +9,10 @@ every probability file with the committed one by its SHA-256 (recorded in the JS
 A metric agrees when ``|new - committed| <= tolerance``. The tolerance is founded on
 measurement, not exact equality: a record that saved ``extra.tolerance`` (the neural
 chapters write three times the seed-to-seed standard deviation they measured) uses
-it; otherwise :data:`DEFAULT_TOLERANCE`, which covers the last-digit drift of
-deterministic linear solvers across machines. A record with a seed spread for some
-metrics comes from a seeded training, whose other metrics (precision, Hamming loss,
+it, or three times a seed-to-seed standard deviation the record keeps
+(``extra.seed_std``); otherwise :data:`DEFAULT_TOLERANCE`, which covers the last-digit
+drift of deterministic linear solvers across machines. A record with a seed spread for
+some metrics comes from a seeded training, whose other metrics (precision, Hamming loss,
 validation scores) vary from seed to seed and from one CPU to another by an amount
 nobody measured: those are shown but not judged (``judged`` is false), rather than held
 to the deterministic tolerance. Timings are not compared.
@@ -47,15 +48,24 @@ def compared(name: str, value) -> bool:
         not any(word in name for word in NOT_COMPARED)
 
 
+SPREAD = 3  # a seeded model's tolerance: this many seed-to-seed standard deviations
+
+
 def tolerance(record: dict, metric: str) -> float | None:
-    """The founded tolerance of ``metric`` in ``record``; ``None`` where the record is
-    a seeded training's and has no seed spread for it."""
-    saved = (record.get("extra") or {}).get("tolerance") or {}
+    """The founded tolerance of ``metric`` in ``record``: the one the chapter saved
+    (``extra.tolerance``), else :data:`SPREAD` times the seed-to-seed standard
+    deviation it recorded (``extra.seed_std``, or ``extra.<metric>_seed_std``), else
+    :data:`DEFAULT_TOLERANCE` for a deterministic model; ``None`` for a seeded
+    training's metric with no recorded spread."""
+    extra = record.get("extra") or {}
+    saved, spread = extra.get("tolerance") or {}, extra.get("seed_std") or {}
     base = metric.removesuffix("_low").removesuffix("_high")
-    found = saved.get(metric, saved.get(base))
-    if found is None:
-        return None if saved else DEFAULT_TOLERANCE
-    return float(found)
+    if (found := saved.get(metric, saved.get(base))) is not None:
+        return float(found)
+    if (std := spread.get(metric, spread.get(base, extra.get(f"{base}_seed_std")))) is not None:
+        return SPREAD * float(std)
+    seeded = saved or spread or any(k.endswith("_seed_std") for k in extra)
+    return None if seeded else DEFAULT_TOLERANCE
 
 
 def compare(committed: list[dict], rerun: list[dict]) -> pd.DataFrame:

@@ -31,6 +31,17 @@ def test_compare_uses_the_saved_tolerance_and_skips_timings():
     assert len(judged) == 4 and not judged["agrees"].all()
 
 
+def test_a_recorded_seed_spread_founds_a_tolerance_of_three_deviations():
+    seeded = {"dataset": "fiqa", "model": "flat-bilstm", "metrics": {},
+              "extra": {"tolerance": {"micro_f1": 0.05}, "seed_std": {"micro_f1": 0.1, "hamming_loss": 0.002}}}
+    assert verify.tolerance(seeded, "micro_f1") == 0.05  # the saved tolerance comes first
+    assert verify.tolerance(seeded, "hamming_loss") == 3 * 0.002
+    assert verify.tolerance(seeded, "validation_micro_f1") is None
+    head = {"extra": {"micro_f1_seed_std": 0.001, "seeds": [0, 1, 2]}}
+    assert verify.tolerance(head, "micro_f1") == 0.003 and verify.tolerance(head, "macro_f1") is None
+    assert verify.tolerance({"extra": {"thresholds": [0.5]}}, "macro_f1") == verify.DEFAULT_TOLERANCE
+
+
 def test_a_metric_the_rerun_lost_disagrees_even_without_a_tolerance():
     committed = [record("reuters", "bilstm", {"micro_f1": 0.856, "hamming_loss": 0.010}, {"micro_f1": 0.01})]
     table = verify.compare(committed, []).set_index("metric")
