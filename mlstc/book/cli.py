@@ -92,17 +92,16 @@ def main(argv: list[str] | None = None) -> int:
             ok = True
             for notebook in args.notebook:
                 found = verifying.verify(notebook, args.profile)
-                table, files = found.metrics, found.probabilities
                 with pd.option_context("display.max_rows", None, "display.width", 200):
-                    print(table.to_string(index=False))
-                judged = table[table["judged"]]
-                bad = int((~judged["agrees"]).sum())
-                print(f"{found.notebook}: {len(judged) - bad} of {len(judged)} judged metrics agree within their "
-                      f"tolerance" + ("" if found.agree else f"; {bad} disagree")
-                      + f" ({len(table) - len(judged)} more shown, not judged: no seed spread recorded); "
-                      f"{int(files['identical'].sum())} of {len(files)} probability files are identical to the "
-                      "committed ones" + (f"; different: {', '.join(found.different_files)}"
-                                          if found.different_files else ""), flush=True)
+                    print(found.metrics.to_string(index=False))
+                n = found.summary()
+                bad = n["metrics judged"] - n["metrics agreeing"]
+                print(f"{found.notebook}: {n['metrics agreeing']} of {n['metrics judged']} judged metrics agree within "
+                      "their tolerance" + (f"; {bad} disagree" if bad else "")
+                      + f" ({n['metrics'] - n['metrics judged']} more shown, not judged: no seed spread recorded); "
+                      f"{n['probability files identical']} of {n['probability files']} probability files are "
+                      "identical to the committed ones" + (f"; different: {', '.join(found.different_files)}"
+                                                          if found.different_files else ""), flush=True)
                 if args.record:
                     print(f"recorded in {shown.path(verifying.record(found))}")
                 ok = ok and found.agree

@@ -61,13 +61,12 @@ def reproduced(profile: str) -> pd.DataFrame:
         return pd.DataFrame()
     rows = []
     for chapter, line in json.loads(path.read_text()).items():
-        machine = line.get("machine") or {}
-        judged = line.get("metrics judged", line["metrics"])
-        rows.append({"chapter": chapter, "date": line["date"], "code (commit)": line.get("commit") or "",
-                     "CPU": f"{machine.get('cpu', '?')}, {machine.get('cpu_count', '?')} cores",
-                     "minutes": line["minutes"], "trainings restored": line.get("trainings restored", ""),
+        machine = line["machine"]
+        rows.append({"chapter": chapter, "date": line["date"], "code (commit)": line["commit"] or "",
+                     "CPU": f"{machine['cpu']}, {machine['cpu_count']} cores",
+                     "minutes": line["minutes"], "trainings restored": line["trainings restored"],
                      "metrics identical": f"{line['metrics identical']} of {line['metrics']}",
-                     "judged metrics agreeing": f"{line['metrics agreeing']} of {judged}",
+                     "judged metrics agreeing": f"{line['metrics agreeing']} of {line['metrics judged']}",
                      "probability files identical": f"{line['probability files identical']} of "
                                                     f"{line['probability files']}"})
     return pd.DataFrame(rows).set_index("chapter")

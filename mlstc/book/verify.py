@@ -137,7 +137,8 @@ class Verified:
                 "probability files": len(p), "probability files identical": int(p["identical"].sum()),
                 "minutes": round(self.minutes, 1), "trainings restored": self.restored, "commit": self.commit,
                 "date": time.strftime("%Y-%m-%d"),
-                "machine": {"cpu": cpu_model(), **{k: system.machine().get(k) for k in ("cpu_count", "memory_gib")}}}
+                "machine": {"cpu": cpu_model(), "cpu_count": system.machine()["cpu_count"],
+                            "memory_gib": system.machine().get("memory_gib")}}
 
 
 def cpu_model() -> str:
