@@ -9,7 +9,7 @@ PROFILE ?= cpu
 export MLSTC_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 SPACY_MODEL_URL := https://github.com/explosion/spacy-models/releases/download/en_core_web_sm-3.8.0/en_core_web_sm-3.8.0-py3-none-any.whl
 
-.PHONY: venv colab book test unit notebooks html check-data clean
+.PHONY: venv colab book test lint unit notebooks evidence html check-data clean
 
 venv: $(VENV)/.installed
 
@@ -38,12 +38,17 @@ book: venv
 html: venv
 	$(BIN)/python -m mlstc book --no-execute
 
-## test: unit tests, every notebook under nbval in the smoke profile, a strict book build.
-## The unit tests (about one core busy) run beside the notebooks; each one's output is
-## printed when it ends.
-test: venv
+## test: ruff, unit tests, every notebook under nbval in the smoke profile, every committed
+## number recomputed from the committed probabilities, a strict book build. The unit
+## tests (about one core busy) run beside the notebooks; each one's output is printed
+## when it ends.
+test: venv lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target unit notebooks
-	$(MAKE) --no-print-directory html
+	$(MAKE) --no-print-directory evidence html
+
+## lint: ruff (pyflakes, pycodestyle, import order; pyproject.toml) over the package, tests and benchmarks
+lint: venv
+	$(BIN)/ruff check .
 
 unit: venv
 	$(BIN)/python -m pytest tests --durations=10
@@ -52,6 +57,11 @@ unit: venv
 # generated CSV of "your own" headlines, with nothing written beside that file (conftest.py).
 notebooks: venv
 	MLSTC_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax --nbval-current-env --durations=15 notebooks/
+
+## evidence: recompute results/cpu's metrics, intervals, comparisons and Holm p from the
+## committed probabilities (no training; about a minute)
+evidence: venv
+	$(BIN)/python -m mlstc verify --evidence --profile cpu
 
 check-data: venv
 	$(BIN)/python -m mlstc check-data

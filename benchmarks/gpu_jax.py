@@ -86,7 +86,8 @@ def measure(pieces: Path, steps: int, batch_size: int) -> list[dict]:
                           keras.losses.BinaryCrossentropy(from_logits=True))
             for name, bucketed in (("padded to 128, batch 32", False), ("bucketed to 32/64/96/128, batch 32", True)):
                 batches = _batches(lengths, batch_size, seed=len(rows))
-                width_of = lambda idx: batching.bucket_width(lengths[idx].max(), WIDTHS) if bucketed else 128
+                def width_of(idx):
+                    return batching.bucket_width(lengths[idx].max(), WIDTHS) if bucketed else 128
                 first = {}
                 for idx in batches:
                     first.setdefault(width_of(idx), idx)

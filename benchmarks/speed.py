@@ -5,7 +5,8 @@
 Measures: MiniLM fine-tune training throughput (real word pieces per second) with every
 batch padded to 128, bucketed by length, bucketed with a token budget per batch (batch
 size scaled by length), bucketed to a few fixed widths, the last also with XLA
-(``jit_compile``), token-budget batches in mixed bfloat16, and padded and bucketed again with TensorFlow's oneDNN optimisations
+(``jit_compile``), token-budget batches in mixed bfloat16, and padded and bucketed again with
+TensorFlow's oneDNN optimisations
 switched the other way (in a fresh process: the switch is read at import); inference
 documents per second; BiLSTM seconds per epoch; spaCy words per second with one and two
 processes; frozen-embedding documents per second. Prints a table and writes it to ``results/<profile>/benchmarks.json``,
@@ -22,7 +23,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pandas as pd
 
 from mlstc import data

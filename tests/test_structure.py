@@ -28,7 +28,9 @@ def test_no_import_runs_back_up_the_flow(path):
     for node in ast.walk(ast.parse(path.read_text())):  # module level and inside functions alike
         names = []
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mlstc"):
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names] if node.module == "mlstc" else [node.module]
+            names = [node.module]
+            if node.module == "mlstc":
+                names += [f"{node.module}.{a.name}" for a in node.names]
         elif isinstance(node, ast.Import):
             names = [a.name for a in node.names if a.name.startswith("mlstc")]
         for name in names:
@@ -111,3 +113,21 @@ def test_the_readme_stays_short():
     """What the book is, how to run and extend it; history goes to CHANGELOG.md."""
     words = len((PACKAGE.parent / "README.md").read_text(encoding="utf-8").split())
     assert words <= 1500, f"README.md has {words} words; move history to CHANGELOG.md"
+
+
+RESULTS_LIMIT_MB = 60
+
+
+def test_the_committed_results_stay_small_enough_to_clone():
+    """Every cpu result keeps its validation and test probabilities in git (16-bit,
+    compressed); together they stay within 60 MB, and trained weights stay out."""
+    import subprocess
+
+    root = PACKAGE.parent
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "results/cpu"],
+                            cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    assert listed, "results/cpu holds no files git would commit"
+    total = sum((root / f).stat().st_size for f in listed if (root / f).is_file()) / 1e6
+    assert total <= RESULTS_LIMIT_MB, f"results/cpu is {total:.1f} MB, over {RESULTS_LIMIT_MB} MB"
+    weights = [f for f in listed if f.endswith((".keras", ".h5", ".safetensors", ".weights.h5")) or "/models/" in f]
+    assert not weights, f"trained weights would be committed: {weights[:5]}"

@@ -4,6 +4,7 @@
     python -m mlstc book --profile smoke --only 00
     python -m mlstc run 02 -p datasets my_news.csv --profile cpu
     python -m mlstc verify 01 04 --record      # rerun chapters 01 and 04, compare with results/
+    python -m mlstc verify --evidence          # recompute every committed number from the committed arrays
     python -m mlstc check-data                 # find and verify every data set
     python -m mlstc predict --model results/cpu/02_lstm/models/reuters "Oil prices fell"
     python -m mlstc repository https://github.com/you/mlstc   # point badges and Colab at your fork
@@ -42,8 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
                      help="stop the notebook after this long (default: the profile's limit)")
 
-    verify = commands.add_parser("verify", help="rerun chapters into a temporary folder and compare with results/")
-    verify.add_argument("notebook", nargs="+", help="file names, stems or numbers, e.g. 01 04")
+    verify = commands.add_parser("verify", help="rerun chapters into a temporary folder and compare with results/; "
+                                                "with --evidence, recompute every number from the committed "
+                                                "probabilities instead (no training)")
+    verify.add_argument("notebook", nargs="*", help="file names, stems or numbers, e.g. 01 04")
+    verify.add_argument("--evidence", action="store_true",
+                        help="recompute metrics, intervals, comparisons and Holm p from results/<profile>/ "
+                             "(default profile cpu) and name every difference; trains nothing")
     verify.add_argument("--profile", default=None, help="default: the profile of the executed copy in book/")
     verify.add_argument("--record", action="store_true",
                         help="keep each chapter's summary in results/<profile>/reproduced.json (the environment page)")
@@ -83,12 +89,18 @@ def main(argv: list[str] | None = None) -> int:
             runner.execute(runner.find(args.notebook), args.profile, parameters,
                            output_dir=Path(args.output_dir) if args.output_dir else None, timeout_s=args.timeout,
                            environment={"MLSTC_STRATEGY": args.strategy})
+        elif args.command == "verify" and args.evidence:
+            from mlstc.book import verify as verifying
+
+            return verifying.evidence_check(args.profile or "cpu")
         elif args.command == "verify":
             import pandas as pd
 
             from mlstc.book import shown
             from mlstc.book import verify as verifying
 
+            if not args.notebook:
+                parser.error("verify needs the chapters to rerun (e.g. 01 04), or --evidence")
             ok = True
             for notebook in args.notebook:
                 found = verifying.verify(notebook, args.profile)

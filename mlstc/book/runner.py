@@ -56,8 +56,10 @@ def execute(
     output_dir: Path | None = None,
     timeout_s: int | None = None,
     environment: dict[str, str] | None = None,
+    log: bool = True,
 ) -> Path:
-    """Run one notebook with papermill in a fresh kernel; return the executed copy."""
+    """Run one notebook with papermill in a fresh kernel; return the executed copy,
+    logged in the run log unless ``log`` is false (a check that redraws a page)."""
     prof = profiles.resolve(profile)
     made_for = (environment or {}).get(CHAIN_ENV, "")  # set when an earlier chapter runs as a prerequisite
     root = paths.project_root()
@@ -97,7 +99,8 @@ def execute(
                            f"{_results_note(notebook, prof)}")
     final = output_dir / notebook.name
     shutil.move(partial, final)
-    log_run(final, made_for=made_for)
+    if log:
+        log_run(final, made_for=made_for)
     print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: done in {time.perf_counter() - started:.0f} s -> "
           f"{shown.path(final)}",
           flush=True)

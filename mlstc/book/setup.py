@@ -49,6 +49,7 @@ class Run:
     specs: dict = dataclasses.field(default_factory=dict)  # dataset key -> how it was named (name or path)
     sizes: dict = dataclasses.field(default_factory=dict)  # dataset key -> {split: documents} as loaded
     evidence: list = dataclasses.field(default_factory=list)
+    families: int = 0  # Holm families judged so far (mlstc.book.verdicts.judge)
 
     # --- time and data ------------------------------------------------------------
 
@@ -99,7 +100,15 @@ class Run:
         run's seed."""
         from mlstc.evaluation import stats
 
-        return stats.compare(y_true, a, b, n_samples=self.profile.bootstrap_samples, seed=self.seed, **options)
+        table = stats.compare(y_true, a, b, n_samples=self.profile.bootstrap_samples, seed=self.seed, **options)
+        # the saved results each side's predictions are (None where a side is not a saved
+        # result), so that `verify --evidence` can compute this comparison again
+        table.attrs["sources"] = {"labels": results.fingerprint(y_true), "n_samples": self.profile.bootstrap_samples,
+                                  "seed": self.seed, "options": {k: v for k, v in options.items()
+                                                                 if isinstance(v, (bool, int, float, str))},
+                                  **{side: [results.source(p) for p in stats.runs(pred)]
+                                     for side, pred in (("a", a), ("b", b))}}
+        return table
 
     @staticmethod
     def glue(values: dict | None = None, **named) -> None:
@@ -121,6 +130,8 @@ class Run:
         the dataset's labels unless ``label_names`` (and ``y_validation``) say otherwise."""
         extra = dict(extra or {})
         row = dict(metrics_row)
+        if probs is not None:  # from here on, exactly what the .npz will hold
+            probs = {split: _stored(p, thresholds) for split, p in probs.items()}
         if thresholds is not None:
             extra["thresholds"] = np.asarray(thresholds, dtype=float)
             if probs is not None and "validation" in probs:
@@ -129,9 +140,14 @@ class Run:
                 # validation scores the chapter gives (e.g. seed means, beside seed-mean test
                 # scores) win over those of the one run whose probabilities are saved
                 row = {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]} | row
+            if probs is not None and "test" in probs and label_names is None:
+                row, extra["from_stored"] = from_stored(row, dataset.split("test").y, probs["test"], thresholds)
+                if extra["from_stored"]:
+                    results.register(results.threshold_predict(probs["test"], thresholds), self.notebook,
+                                     dataset.key, model)
         return results.save(notebook=self.notebook, dataset=dataset.key, model=model, profile=self.profile.name,
                             seed=self.seed, metrics=row, label_names=label_names or dataset.label_names, probs=probs,
-                            wall_time_s=self.elapsed(), extra=extra, folder=self.staging)
+                            wall_time_s=self.elapsed(), extra=extra, folder=self.staging, thresholds=thresholds)
 
     def update(self, dataset: str, model: str, **extra) -> Path:
         """Add ``extra`` entries to a result this run has already saved (for what is
@@ -198,7 +214,8 @@ class Run:
         return networks.save(folder, model, dataset.label_names, thresholds, **info, **options)
 
     def claim(self, claim: str, dataset: str, experiment: str, comparison, metric: str = "micro_f1",
-              p_holm: float | None = None, note: str = "", outcome: str | None = None) -> dict:
+              p_holm: float | None = None, note: str = "", outcome: str | None = None,
+              family: dict | None = None) -> dict:
         """Record one piece of evidence from a row of
         :func:`mlstc.evaluation.stats.compare` (``b`` is the system the claim
         favours, so ``better`` supports it; ``outcome`` overrides that reading)."""
@@ -209,7 +226,7 @@ class Run:
         item = claims.evidence(claim, dataset=dataset, experiment=experiment, metric=metric, delta=row["delta"],
                                low=row["low"], high=row["high"], p=row.get("p"), p_holm=p_holm, se=row.get("se"),
                                outcome=outcome or stats.outcome(row["low"], row["high"], p_holm), seeds=seeds,
-                               note=note)
+                               note=note, sources=getattr(comparison, "attrs", {}).get("sources"), family=family)
         self.evidence.append(item)
         return item
 
@@ -253,6 +270,30 @@ class Run:
         shutil.rmtree(self.staging, ignore_errors=True)
         print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min: {moved} result files in "
               f"{shown.path(final)}")
+
+
+def _stored(p, thresholds):
+    try:
+        return results.stored(p, thresholds)
+    except ValueError:  # not probabilities: stored as float32, as given
+        return np.asarray(p, dtype=np.float32)
+
+
+RANKING = ("lrap", "keras3_accuracy", "precision@1", "precision@3")
+
+
+def from_stored(row: dict, y_test, test_probs, thresholds) -> tuple[dict, bool]:
+    """``row`` with its point metrics checked against the stored test probabilities at
+    the saved ``thresholds``, and whether every one of them is what those arrays give
+    (``extra.from_stored``, which ``verify --evidence`` recomputes). Storage keeps every
+    decision, so the threshold metrics agree for a single run's row; ranking metrics
+    (which ties in 16 bits can move in a late digit) are taken from the stored arrays.
+    A row of seed means or of another decision rule is left as the chapter gave it."""
+    again = metrics.evaluate(y_test, results.threshold_predict(test_probs, thresholds), test_probs)
+    decided = [k for k in again if k in row and k not in RANKING]
+    if not decided or any(row[k] != again[k] for k in decided):
+        return row, False
+    return row | {k: again[k] for k in RANKING if k in row}, True
 
 
 _warned: set[tuple[str, str]] = set()

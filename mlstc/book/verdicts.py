@@ -39,17 +39,19 @@ def judge(run, comparisons: Sequence[Comparison], metrics: Sequence[str] = METRI
     comparison, metric, seeds (``X/Y``), verdict (with the adjusted interval),
     outcome, delta and p_holm."""
     adjusted = iter(stats.holm([c.table.loc[m, "p"] for c in comparisons for m in metrics]))
+    run.families = getattr(run, "families", 0) + 1
+    family = {"id": f"{run.notebook}/{run.families}", "size": len(comparisons) * len(metrics)}
     rows = []
-    for c in comparisons:
-        for metric in metrics:
-            p_holm = float(next(adjusted))
-            row = c.table.loc[metric]
-            for claim, experiment in c.claims.items():
-                run.claim(claim, c.dataset, experiment, c.table, metric=metric, p_holm=p_holm)
-            verdict = stats.verdict(row["delta"], row["low"], row["high"], p_holm)
-            rows.append({"dataset": c.dataset, "comparison": c.name, "metric": metric,
-                         "seeds": f"{int(row['b_seeds'])}/{int(row['a_seeds'])}", "verdict": verdict,
-                         "outcome": verdict.split(":")[0], "delta": float(row["delta"]), "p_holm": p_holm})
+    for index, (c, metric) in enumerate((c, m) for c in comparisons for m in metrics):
+        p_holm = float(next(adjusted))
+        row = c.table.loc[metric]
+        for claim, experiment in c.claims.items():
+            run.claim(claim, c.dataset, experiment, c.table, metric=metric, p_holm=p_holm,
+                      family=family | {"index": index})
+        verdict = stats.verdict(row["delta"], row["low"], row["high"], p_holm)
+        rows.append({"dataset": c.dataset, "comparison": c.name, "metric": metric,
+                     "seeds": f"{int(row['b_seeds'])}/{int(row['a_seeds'])}", "verdict": verdict,
+                     "outcome": verdict.split(":")[0], "delta": float(row["delta"]), "p_holm": p_holm})
     return pd.DataFrame(rows)
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import tempfile
 import time
@@ -36,8 +35,9 @@ from pathlib import Path
 import pandas as pd
 
 from mlstc import results
+from mlstc.results import evidence
 from mlstc.book import runner
-from mlstc.core import paths, storage, system
+from mlstc.core import cpu, paths, storage, system
 
 DEFAULT_TOLERANCE = 1e-3
 NOT_COMPARED = ("second", "minute", "epoch", "time", "per_s", "docs/s", "memory")
@@ -137,21 +137,8 @@ class Verified:
                 "probability files": len(p), "probability files identical": int(p["identical"].sum()),
                 "minutes": round(self.minutes, 1), "trainings restored": self.restored, "commit": self.commit,
                 "date": time.strftime("%Y-%m-%d"),
-                "machine": {"cpu": cpu_model(), "cpu_count": system.machine()["cpu_count"],
+                "machine": {"cpu": cpu.model(), "cpu_count": system.machine()["cpu_count"],
                             "memory_gib": system.machine().get("memory_gib")}}
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux: ``/proc/cpuinfo``), else what :mod:`platform` says:
-    machines with the same cores and memory can still round floating point differently.
-    (Not in :func:`mlstc.core.system.machine`, which every training's cache key hashes.)"""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _commit() -> str | None:
@@ -196,3 +183,53 @@ def verify(chapter: str, profile: str | None = None) -> Verified:
                 os.environ[paths.RESULTS_ENV] = previous
     return Verified(notebook.stem, profile, compare(committed, rerun), compare_probabilities(committed, rerun),
                     (time.perf_counter() - started) / 60, restored, commit)
+
+
+# --- verify --evidence: the pages drawn from the committed evidence ----------------
+
+PAGES = ("90_verdicts",)
+TEXT = ("text/plain", "text/html", "text/markdown", "text/latex")
+
+
+def shown_text(notebook: dict) -> list[list[str]]:
+    """Per code cell, every text it shows: streams and the text forms of displays
+    and glued values (not images, whose bytes depend on the renderer)."""
+    out = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        texts = []
+        for o in cell.get("outputs", []):
+            if o["output_type"] == "stream":
+                texts.append("".join(o["text"]))
+            elif "data" in o:
+                texts += ["".join(o["data"][kind]) for kind in TEXT if kind in o["data"]]
+        out.append(texts)
+    return out
+
+
+def _pages(found: evidence.Evidence, profile: str) -> None:
+    for page in PAGES:
+        committed = paths.project_root() / "book" / f"{page}.ipynb"
+        with tempfile.TemporaryDirectory() as folder:
+            again = runner.execute(runner.find(page), profile, {}, output_dir=Path(folder), log=False)
+            new = shown_text(json.loads(again.read_text()))
+        old = shown_text(json.loads(committed.read_text()))
+        if len(old) != len(new):
+            found.add("page", page, "code cells", len(old), len(new))
+            continue
+        for index, (a, b) in enumerate(zip(old, new)):
+            for k in range(max(len(a), len(b))):
+                found.add("page", page, f"cell {index + 1}, output {k + 1}", a[k] if k < len(a) else None,
+                          b[k] if k < len(b) else None)
+
+
+def evidence_check(profile: str = "cpu", data_dir: str | None = None, *, pages: bool = True) -> int:
+    """``verify --evidence``: :func:`mlstc.results.evidence.check`, and for the profile
+    the book shows (cpu) the verdict page drawn again; print the report; 0 when every
+    compared number agrees."""
+    found = evidence.check(profile, data_dir)
+    if pages and profile == "cpu":
+        _pages(found, profile)
+    print(found.report())
+    return 0 if found.ok else 1

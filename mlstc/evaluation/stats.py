@@ -145,7 +145,7 @@ def table_row(y_true, y_pred, scores=None, *, n_samples: int = 1000, seed: int =
     return row
 
 
-def _as_runs(pred) -> list[np.ndarray]:
+def runs(pred) -> list[np.ndarray]:
     """One prediction matrix, or a list of them (one per training seed)."""
     if isinstance(pred, np.ndarray) and pred.ndim == 2:
         return [metrics._binary(pred)]
@@ -173,7 +173,7 @@ def compare(y_true, pred_a, pred_b, *, n_samples: int = 1000, seed: int = 0, con
     systems were trained with the same seeds.
     """
     y_true = metrics._binary(y_true)
-    runs_a, runs_b = _as_runs(pred_a), _as_runs(pred_b)
+    runs_a, runs_b = runs(pred_a), runs(pred_b)
     if paired_seeds is None:
         paired_seeds = len(runs_a) == len(runs_b) > 1
     n, scores = len(y_true), tuple(scores)

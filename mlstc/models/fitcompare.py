@@ -106,7 +106,8 @@ def _same_entry(first: Path, second: Path) -> dict:
             p, q = dict(p), dict(q)
         largest = max((float(np.max(np.abs(p[f] - q[f]))) for f in p if f in q and p[f].shape == q[f].shape),
                       default=0.0)
-        kept = [{k: v for k, v in json.loads((e / "record.json").read_text()).items() if k not in ("stored_at", "model")}
+        kept = [{k: v for k, v in json.loads((e / "record.json").read_text()).items()
+                 if k not in ("stored_at", "model")}
                 for e in (first, second)]  # and times: _same_object leaves out every "seconds"
         return {"identical": _same_object(p, q) and _same_object(*kept), "largest_difference": largest}
     import joblib

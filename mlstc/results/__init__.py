@@ -6,8 +6,32 @@ model) (:mod:`~mlstc.results.store`: ``mlstc.results.save``, ``load_probs``,
 Results stand above the models: they record what models produced, and import none.
 """
 
-from mlstc.results.store import (SCHEMA, load, load_probs, path, predictions_for, probs_for, recipes, records, run_dir,
-                                 save, schedule, seed_name, seed_names, stem, table)
+from mlstc.results.store import (
+                                 ENCODING,
+                                 SCHEMA,
+                                 dequantize,
+                                 fingerprint,
+                                 load,
+                                 load_probs,
+                                 path,
+                                 predictions_for,
+                                 probs_for,
+                                 quantize,
+                                 recipes,
+                                 records,
+                                 register,
+                                 run_dir,
+                                 save,
+                                 schedule,
+                                 seed_name,
+                                 seed_names,
+                                 source,
+                                 stem,
+                                 stored,
+                                 table,
+                                 threshold_predict,
+)
 
-__all__ = ["SCHEMA", "load", "load_probs", "path", "predictions_for", "probs_for", "recipes", "records", "run_dir", "save",
-           "schedule", "seed_name", "seed_names", "stem", "table"]
+__all__ = ["ENCODING", "SCHEMA", "dequantize", "fingerprint", "load", "load_probs", "path", "predictions_for",
+           "probs_for", "quantize", "recipes", "records", "register", "run_dir", "save", "schedule", "seed_name",
+           "seed_names", "source", "stem", "stored", "table", "threshold_predict"]

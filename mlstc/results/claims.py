@@ -62,7 +62,8 @@ CLAIMS = (
     Claim("ensembles", "ensembles of different models improve accuracy", ("05_ensembles",)),
     Claim("cross_entropy", "standard cross-entropy loss is unsuitable for multi-label classification",
           ("06_losses",)),
-    Claim("dependencies", "the loss must account for label dependencies and correlations", ("06_losses", "05_ensembles")),
+    Claim("dependencies", "the loss must account for label dependencies and correlations",
+          ("06_losses", "05_ensembles")),
 )
 BY_ID = {c.id: c for c in CLAIMS}
 RECORDED = set(BY_ID) | {"linear"}  # "linear" is filed as naive_bayes or svm
@@ -83,18 +84,21 @@ def file_under(claim: str, experiment: str) -> str:
 
 def evidence(claim: str, *, dataset: str, experiment: str, metric: str, delta: float, low: float, high: float,
              outcome: str, p: float | None = None, p_holm: float | None = None, se: float | None = None,
-             seeds: str = "1", note: str = "") -> dict:
+             seeds: str = "1", note: str = "", sources: Mapping | None = None, family: Mapping | None = None) -> dict:
     """One evidence row; ``outcome`` is ``better`` (supports the claim), ``worse``
     or ``within noise`` (see :func:`mlstc.evaluation.stats.outcome`); ``low`` and
     ``high`` bound the 95% interval, ``se`` is the bootstrap standard error of
-    ``delta`` (rows recorded before it was kept have none)."""
+    ``delta`` (rows recorded before it was kept have none). ``sources`` names the saved
+    results each side's predictions are, and ``family`` the Holm family (``id``, the
+    test's ``index`` in it and its ``size``): what ``verify --evidence`` recomputes from."""
     if claim not in RECORDED:
         raise ValueError(f"unknown claim {claim!r}; the claims are {', '.join(BY_ID)}")
     if outcome not in stats.OUTCOMES:
         raise ValueError(f"outcome must be better, worse or within noise, not {outcome!r}")
     return {"claim": file_under(claim, experiment), "dataset": dataset, "experiment": experiment, "metric": metric,
             "delta": float(delta), "low": float(low), "high": float(high), "se": None if se is None else float(se),
-            "p": p, "p_holm": p_holm, "outcome": outcome, "seeds": seeds, "note": note}
+            "p": p, "p_holm": p_holm, "outcome": outcome, "seeds": seeds, "note": note,
+            **({"sources": dict(sources)} if sources else {}), **({"family": dict(family)} if family else {})}
 
 
 def write(folder: Path, chapter: str, rows: Sequence[Mapping], *, replace_datasets: Sequence[str] = ()) -> Path:

@@ -15,17 +15,110 @@ import datetime as dt
 import hashlib
 import io
 import json
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mlstc.core import paths, storage, system
+from mlstc.core import cpu, paths, storage, system
 from mlstc.evaluation import thresholds as threshold_rules
 from mlstc.saved import base
 
 SCHEMA = 1
+
+# Probabilities are committed as 16-bit fixed point, k / SCALE: most entries are near
+# zero and compress well, so every chapter's evidence fits in git. A chapter scores
+# what is stored (:func:`stored`), so the JSON and the arrays agree to the last digit.
+SCALE = 65535
+ENCODING = "uint16/65535"
+
+
+def _columns_thresholds(thresholds, width: int) -> np.ndarray | None:
+    if thresholds is None:
+        return None
+    return np.broadcast_to(np.asarray(thresholds, dtype=float), (width,))
+
+
+def quantize(p, thresholds=None) -> np.ndarray:
+    """``p`` (probabilities in [0, 1]) as 16-bit codes ``round(p * SCALE)``. With
+    ``thresholds`` (one per column, or one for all) a code that would move an entry
+    across its column's threshold is moved to the nearest code on the entry's own
+    side, so ``stored(p) >= t`` is exactly ``p >= t``: the decisions a result was
+    scored with survive storage. Raises for values outside [0, 1] (logits, ranks)."""
+    p = np.asarray(p, dtype=np.float64)
+    if p.size and (not np.isfinite(p).all() or p.min() < -1e-6 or p.max() > 1 + 1e-6):
+        raise ValueError(f"only probabilities in [0, 1] can be stored as {ENCODING} "
+                         f"(got values in [{np.nanmin(p):.3g}, {np.nanmax(p):.3g}])")
+    codes = np.rint(np.clip(p, 0.0, 1.0) * SCALE).astype(np.int64)
+    cuts = _columns_thresholds(thresholds, p.shape[-1]) if p.ndim == 2 else None
+    if cuts is not None:
+        cuts = np.broadcast_to(cuts, p.shape)
+        above, values = p >= cuts, dequantize(codes)
+        wrong = above != (values >= cuts)
+        if wrong.any():  # the first code at or above the cut, from a guess one step below it
+            first = np.ceil(cuts[wrong] * SCALE).astype(np.int64) - 1
+            for _ in range(3):
+                first += dequantize(np.clip(first, 0, SCALE)) < cuts[wrong]
+            codes[wrong] = np.where(above[wrong], first, first - 1)
+            codes = np.clip(codes, 0, SCALE)
+        if not np.array_equal(dequantize(codes) >= cuts, above):
+            raise ValueError("a probability could not be stored on its side of its threshold")
+    return codes.astype(np.uint16)
+
+
+def dequantize(codes) -> np.ndarray:
+    """The float32 probabilities 16-bit ``codes`` stand for (what every reader gets)."""
+    return np.asarray(codes).astype(np.float32) / np.float32(SCALE)
+
+
+def threshold_predict(probs, thresholds) -> np.ndarray:
+    """The decisions a result was scored with: ``probs >= thresholds`` per column."""
+    return threshold_rules.predict(probs, np.broadcast_to(np.asarray(thresholds, dtype=float), (np.shape(probs)[-1],)))
+
+
+# Which saved result a prediction matrix is, so that a comparison can name the stored
+# arrays it was computed from and ``verify --evidence`` can compute it again.
+_SOURCES: dict[str, dict] = {}
+
+
+def fingerprint(matrix) -> str:
+    """SHA-256 of a binary matrix (labels or decisions), shape included."""
+    a = (np.asarray(matrix) > 0).astype(np.int8)
+    return hashlib.sha256(repr(a.shape).encode() + a.tobytes()).hexdigest()[:24]
+
+
+def register(decisions, notebook: str, dataset: str, model: str) -> None:
+    """Note that ``decisions`` are the test predictions of a saved result."""
+    _SOURCES[fingerprint(decisions)] = {"chapter": notebook, "dataset": dataset, "model": model}
+
+
+def source(decisions) -> dict | None:
+    """The saved result whose test predictions ``decisions`` are, if this process
+    saved or read it (:func:`register`); ``None`` otherwise."""
+    found = _SOURCES.get(fingerprint(decisions))
+    return dict(found) if found else None
+
+
+def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """A compressed ``.npz`` of ``arrays`` whose bytes depend on the arrays alone
+    (``numpy.savez_compressed`` stamps each member with the current time), so that an
+    unchanged result is an unchanged file in git and its SHA-256 can be compared."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in sorted(arrays):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, member.getvalue(), compresslevel=9)
+    return buffer.getvalue()
+
+
+def stored(p, thresholds=None) -> np.ndarray:
+    """Exactly what :func:`load_probs` will return for ``p`` once saved: score this."""
+    return dequantize(quantize(p, thresholds))
 
 
 def stem(dataset: str, model: str) -> str:
@@ -72,10 +165,13 @@ def save(
     wall_time_s: float | None = None,
     extra: Mapping | None = None,
     folder: Path | None = None,
+    thresholds=None,
 ) -> Path:
     """Write ``<dataset>__<model>.json`` (and ``.npz`` with ``probs`` by split) into
     ``folder`` (default ``results/<profile>/<notebook>/``); return the JSON path.
-    ``dataset`` is the dataset's key (:attr:`mlstc.data.Dataset.key`)."""
+    ``dataset`` is the dataset's key (:attr:`mlstc.data.Dataset.key`). Probabilities
+    are stored as 16-bit codes (:func:`quantize`, keeping each entry on its side of
+    ``thresholds``); arrays that are not probabilities are kept as float32."""
     folder = Path(folder) if folder else run_dir(profile, notebook)
     name = stem(dataset, model)
     record = {
@@ -91,17 +187,23 @@ def save(
         "wall_time_s": wall_time_s,
         "peak_memory_mib": system.peak_memory_mib(),
         "versions": system.versions(),
-        "machine": system.machine(),
+        "machine": system.machine() | {"cpu_model": cpu.model()},
         "extra": dict(extra or {}),
         "probs": None,
     }
+    if thresholds is not None and "thresholds" not in record["extra"]:
+        record["extra"]["thresholds"] = np.asarray(thresholds, dtype=float)
     if probs:
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **{split: np.asarray(p, dtype=np.float32) for split, p in probs.items()})
-        payload = buffer.getvalue()
+        if thresholds is None:
+            thresholds = (extra or {}).get("thresholds")
+        try:
+            arrays, encoding = {split: quantize(p, thresholds) for split, p in probs.items()}, ENCODING
+        except ValueError:
+            arrays, encoding = {split: np.asarray(p, dtype=np.float32) for split, p in probs.items()}, "float32"
+        payload = npz_bytes(arrays)
         storage.atomic_write_bytes(folder / f"{name}.npz", payload)
         record["probs"] = {"file": f"{name}.npz", "sha256": hashlib.sha256(payload).hexdigest(),
-                           "splits": sorted(probs)}
+                           "splits": sorted(probs), "encoding": encoding}
     return storage.atomic_write_json(folder / f"{name}.json", record)
 
 
@@ -113,13 +215,14 @@ def load_probs(json_path: Path) -> dict[str, np.ndarray]:
         raise FileNotFoundError(f"{json_path} was saved without probabilities.")
     npz = json_path.parent / record["probs"]["file"]
     if not npz.is_file():
-        raise FileNotFoundError(f"{npz} is missing (arrays are not in git): rerun {record['notebook']} "
-                                f"in the {record['profile']} profile to recreate it.")
+        raise FileNotFoundError(f"{npz} is missing (this result was committed before its probabilities were): "
+                                f"rerun {record['notebook']} in the {record['profile']} profile to recreate it.")
     payload = npz.read_bytes()
     if hashlib.sha256(payload).hexdigest() != record["probs"]["sha256"]:
         raise ValueError(f"{npz} does not match {json_path.name} (another run wrote it): rerun {record['notebook']}.")
     with np.load(io.BytesIO(payload)) as arrays:
-        return {split: arrays[split] for split in arrays.files}
+        return {split: dequantize(arrays[split]) if arrays[split].dtype == np.uint16 else arrays[split]
+                for split in arrays.files}
 
 
 def records(profile: str | None = None) -> list[dict]:
@@ -184,7 +287,10 @@ def predictions_for(profile: str, notebook: str, dataset, model: str, split: str
     columns = _columns(record, notebook, dataset, model)
     cuts = np.broadcast_to(np.asarray(record["extra"]["thresholds"], dtype=float), (len(record["label_names"]),))
     probs = load_probs(path(profile, notebook, dataset.key, model))[split]
-    return threshold_rules.predict(probs[:, columns], cuts[columns])
+    decisions = threshold_rules.predict(probs[:, columns], cuts[columns])
+    if split == "test" and columns == list(range(len(columns))):
+        register(decisions, notebook, dataset.key, model)
+    return decisions
 
 
 OBJECTIVES = ("best micro-F1", "best macro-F1", "cheapest within 1 point")

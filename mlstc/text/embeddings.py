@@ -20,7 +20,6 @@ import numpy as np
 from mlstc.core import folders, paths, storage
 from mlstc.text import batching, checkpoints, wordpieces
 
-
 _frozen = cache(checkpoints.backbone)  # one backbone per checkpoint per process
 
 

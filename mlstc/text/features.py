@@ -188,8 +188,8 @@ def lemma_pos_text(a: Annotation, keep: Iterable[str] | None = CONTENT_POS, tag:
     """Lemmas of the tokens whose POS is in ``keep`` (all if None), lower-cased,
     each tagged with its POS (``rise_VERB``) when ``tag``."""
     keep = set(keep) if keep is not None else None
-    return " ".join(f"{l.lower()}_{p}" if tag else l.lower()
-                    for l, p in zip(a.lemmas, a.pos) if keep is None or p in keep)
+    return " ".join(f"{lemma.lower()}_{p}" if tag else lemma.lower()
+                    for lemma, p in zip(a.lemmas, a.pos) if keep is None or p in keep)
 
 
 def tfidf(train_texts, *other_texts, **options):

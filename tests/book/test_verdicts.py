@@ -8,10 +8,11 @@ from mlstc.book import verdicts
 
 class _Run:
     def __init__(self):
-        self.claims = []
+        self.claims, self.recorded_families, self.notebook = [], [], "01_x"
 
-    def claim(self, claim, dataset, experiment, table, metric="micro_f1", p_holm=None):
+    def claim(self, claim, dataset, experiment, table, metric="micro_f1", p_holm=None, family=None):
         self.claims.append((claim, dataset, experiment, metric, p_holm))
+        self.recorded_families.append(family)
 
 
 def _table(delta, se):
@@ -37,6 +38,9 @@ def test_judge_adjusts_the_family_records_claims_and_words_the_verdicts():
     assert verdicts.outcome_counts(judged) == "2 better, 2 worse, 2 within noise"
     assert [c[0] for c in run.claims] == ["contextual", "contextual", "linear", "rnn", "linear", "rnn"]
     assert all(c[4] is not None for c in run.claims)
+    # one Holm family of six tests; a comparison bearing on two claims is one test in it
+    assert {f["id"] for f in run.recorded_families} == {"01_x/1"} and {f["size"] for f in run.recorded_families} == {6}
+    assert [f["index"] for f in run.recorded_families] == [0, 1, 4, 4, 5, 5]
     assert list(verdicts.shown(judged).columns) == ["seeds", "verdict"]
     assert verdicts.outcome_counts(judged.iloc[:0]) == "none"
 

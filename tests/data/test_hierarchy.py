@@ -11,7 +11,8 @@ LABELS = ["positive", "positive/earnings", "positive/deals", "negative", "negati
 
 def test_from_paths_levels_and_descendants():
     tree = Hierarchy.from_paths(LABELS)
-    assert tree.levels == [["positive", "negative", "rates"], ["positive/earnings", "positive/deals", "negative/market"]]
+    assert tree.levels == [["positive", "negative", "rates"],
+                           ["positive/earnings", "positive/deals", "negative/market"]]
     assert tree.parent["negative/market"] == "negative" and "rates" not in tree.parent
     r = tree.descendant_matrix()
     i, j = tree.nodes.index("positive"), tree.nodes.index("positive/deals")
@@ -53,8 +54,8 @@ def test_json_file_and_its_errors(tmp_path):
 
 def test_csv_labels_written_as_paths_build_the_hierarchy(tmp_path):
     path = tmp_path / "news.csv"
-    path.write_text("text,labels\n" + "\n".join(f"story {i},positive/earnings|rates" if i % 2 else f"story {i},negative/market"
-                                                for i in range(30)))
+    path.write_text("text,labels\n" + "\n".join(f"story {i},positive/earnings|rates" if i % 2
+                                                else f"story {i},negative/market" for i in range(30)))
     ds = data.load(str(path))
     assert ds.label_names == ["negative", "negative/market", "positive", "positive/earnings", "rates"]
     assert ds.hierarchy == {"negative": ["negative/market"], "positive": ["positive/earnings"]}

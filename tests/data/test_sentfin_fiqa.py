@@ -23,7 +23,8 @@ def write(tmp_path, body):
 @pytest.mark.parametrize("body, message", [
     ('1,,"{""A"": ""positive""}",1\n', r"row 1: empty headline"),
     ('1,Up,"{A: positive}",1\n', r"row 1: Decisions is not JSON"),
-    ('1,Up,"{""A"": ""positive""}",1\n2,Down,"{""B"": ""bearish""}",1\n', r"row 2: unknown sentiment\(s\) \['bearish'\]"),
+    ('1,Up,"{""A"": ""positive""}",1\n2,Down,"{""B"": ""bearish""}",1\n',
+     r"row 2: unknown sentiment\(s\) \['bearish'\]"),
     ('1,Up,"{}",1\n', r"row 1: Decisions must be a non-empty"),
 ])
 def test_sentfin_bad_rows_are_errors_with_the_row(tmp_path, body, message):
@@ -52,7 +53,7 @@ def test_fiqa_levels_hierarchy_and_sentiment(data_dir):
     parents = ds.parent_of()
     for row in ds.y:
         labels = {ds.label_names[j] for j in row.nonzero()[0]}
-        assert labels & set(ds.hierarchy) and {parents[l] for l in labels if l in parents} <= labels
+        assert labels & set(ds.hierarchy) and {parents[label] for label in labels if label in parents} <= labels
     first = ds.ids.index("headline-1")
     assert ds.texts[first] == "Royal Mail chairman Donald Brydon set to step down"
     assert ds.extras["targets"][first] == [{"target": "Royal Mail", "aspect": "Corporate/Appointment",

@@ -51,7 +51,8 @@ def test_encode_head_head_tail_and_chunks(tokenizer):
 
 
 def test_cut_texts_are_what_the_model_reads(tokenizer):
-    head, both = wordpieces.cut_texts([LONG], tokenizer, 16, "head")[0], wordpieces.cut_texts([LONG], tokenizer, 16, "head_tail")[0]
+    head = wordpieces.cut_texts([LONG], tokenizer, 16, "head")[0]
+    both = wordpieces.cut_texts([LONG], tokenizer, 16, "head_tail")[0]
     assert LONG.startswith(head) and len(tokenizer(head, add_special_tokens=False)["input_ids"]) == 14
     assert both.endswith("the end of the story") and both.startswith(head[:10])
     assert wordpieces.cut_texts(["short text"], tokenizer, 16) == ["short text"]

@@ -54,7 +54,8 @@ def test_lightgbm_and_chains_are_restored_on_the_same_data_and_fitted_again_on_c
 
     x, y = toy()
     x_train, y_train, x_val, y_val = x[:200], y[:200], x[200:250], y[200:250]
-    fits = {"lightgbm": lambda xt, yt, seed=0: boosting.fit(xt, yt, x_val, y_val, seed=seed, params={"n_estimators": 20}),
+    fits = {"lightgbm": lambda xt, yt, seed=0: boosting.fit(xt, yt, x_val, y_val, seed=seed,
+                                                          params={"n_estimators": 20}),
             "classifier-chains": lambda xt, yt, seed=0: linear.fit_chains(xt, yt, orders=2, seed=seed)}
     for kind, fit in fits.items():
         first = fit(x_train, y_train)

@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 
 from mlstc.models import losses
-from mlstc.models.training import tf
-
-import keras  # noqa: E402  (after mlstc set up TensorFlow)
+from mlstc.models.training import keras, tf
 
 Y = np.array([[1, 0, 0, 1], [1, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 0]], dtype="float32")  # label 3: one positive
 Y[1] = [1, 1, 1, 1]  # an example with every label positive

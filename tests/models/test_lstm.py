@@ -11,8 +11,8 @@ from mlstc.book.cli import main
 from mlstc.evaluation import metrics
 from mlstc.models import lstm as models
 from mlstc.models import training
-from mlstc.saved import networks
 from mlstc.models.training import as_text_input
+from mlstc.saved import networks
 
 TEXTS = ["oil prices fell on oversupply", "crude oil slumps again", "bank raises interest rates",
          "central bank cuts rates", "oil and rates both move", "wheat harvest is strong"] * 5

@@ -6,10 +6,9 @@ import pytest
 from sklearn.decomposition import TruncatedSVD
 from sklearn.pipeline import make_pipeline
 
-from mlstc import data
+from mlstc import data, ensembles, saved
 from mlstc.book.cli import main
 from mlstc.data import synthetic
-from mlstc import ensembles, saved
 from mlstc.models import boosting, linear, training
 from mlstc.saved import ensembles as saved_ensembles
 from mlstc.saved import pipelines

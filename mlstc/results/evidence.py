@@ -1,0 +1,253 @@
+"""``python -m mlstc verify --evidence`` (introduced in chapter 00): every committed number that can be computed
+from the committed probabilities is computed again, without training, and compared.
+
+What it checks, for one profile's ``results/<profile>/``:
+
+1. **Probability files.** Each ``.npz`` a metrics JSON names is present and has the
+   SHA-256 the JSON recorded. A changed file fails; a missing one fails too once its
+   chapter has committed probabilities (``absent`` lists the chapters that have not yet
+   been rerun since the evidence went into git).
+2. **Metrics.** A result saved from its stored arrays (``extra.from_stored``: a single
+   run scored at its saved thresholds) has every metric and interval of its row
+   computed again from those arrays and the data set's labels, with the profile's
+   bootstrap and the run's seed, and its validation scores too.
+3. **Comparisons, Holm and outcomes.** An evidence row in a chapter's ``claims.json``
+   whose two sides are saved results (``sources``) has its difference, standard error,
+   interval and p-value computed again (:func:`mlstc.evaluation.stats.compare`); where
+   every test of its Holm family was recomputed, the adjusted p-values too, and the
+   outcome word from them.
+4. **Pages drawn from the evidence** (:func:`mlstc.book.verify.evidence`): the verdict
+   page (``90_verdicts``: every claim's verdict, its counts, intervals and the recipe
+   table) is executed again from the committed results, and every text it shows or
+   glues is compared with ``book/``'s copy.
+
+A chapter's own glued numbers come from its run; ``python -m mlstc verify NN`` reruns
+it and compares them.
+
+Numbers that no stored array determines (seed means of runs whose other seeds were not
+saved, a chapter's own tables) are counted as *not recomputable*, with the reason, never
+as agreeing. A difference is reported with the committed and the recomputed value. It
+reads the data sets (checked against their checksums) and takes about a minute on two
+cores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlstc import data
+from mlstc.core import paths, profiles
+from mlstc.evaluation import metrics, stats
+from mlstc.results import claims
+from mlstc.results import store as results
+
+TOLERANCE = 1e-9  # the same arrays and code give the same floats; this allows for a BLAS's summation order
+COMPARED = ("delta", "se", "low", "high", "p")
+
+
+@dataclass
+class Evidence:
+    """What :func:`check` found: one row per number compared (``failed`` lists the
+    differences), and what could not be recomputed, with why."""
+
+    profile: str
+    checked: list = field(default_factory=list)  # dicts: kind, where, name, committed, recomputed, agrees
+    skipped: list = field(default_factory=list)  # dicts: kind, where, reason
+    absent: set = field(default_factory=set)  # chapters whose probabilities are not committed yet
+
+    def add(self, kind: str, where: str, name: str, committed, recomputed) -> None:
+        agrees = _same(committed, recomputed)
+        self.checked.append({"kind": kind, "where": where, "name": name, "committed": committed,
+                             "recomputed": recomputed, "agrees": agrees})
+
+    def skip(self, kind: str, where: str, reason: str) -> None:
+        self.skipped.append({"kind": kind, "where": where, "reason": reason})
+
+    @property
+    def failed(self) -> list[dict]:
+        return [c for c in self.checked if not c["agrees"]]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checked) and not self.failed
+
+    def counts(self) -> pd.DataFrame:
+        """Per kind: numbers compared, differences, not recomputable."""
+        rows = defaultdict(lambda: {"compared": 0, "different": 0, "not recomputable": 0})
+        for c in self.checked:
+            rows[c["kind"]]["compared"] += 1
+            rows[c["kind"]]["different"] += not c["agrees"]
+        for s in self.skipped:
+            rows[s["kind"]]["not recomputable"] += 1
+        return pd.DataFrame(rows).T.rename_axis("kind")
+
+    def report(self) -> str:
+        lines = [f"verify --evidence ({self.profile}): {len(self.checked)} numbers compared, "
+                 f"{len(self.failed)} different, {len(self.skipped)} not recomputable"]
+        lines.append(self.counts().to_string())
+        if self.absent:
+            lines.append("chapters without committed probabilities yet (rerun them): " + ", ".join(sorted(self.absent)))
+        reasons = pd.Series([f"{s['kind']}: {s['reason']}" for s in self.skipped]).value_counts()
+        lines += [f"  not recomputable, {n}x: {reason}" for reason, n in reasons.items()]
+        for c in self.failed[:50]:
+            lines.append(f"DIFFERENT {c['kind']} {c['where']} {c['name']}: committed {_short(c['committed'])}, "
+                         f"recomputed {_short(c['recomputed'])}")
+        if len(self.failed) > 50:
+            lines.append(f"... and {len(self.failed) - 50} more differences")
+        return "\n".join(lines)
+
+
+def _short(value, width: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width] + f"... ({len(text)} characters)"
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
+        return a == b
+    a, b = float(a), float(b)
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+@cache
+def _dataset(key: str, seed: int, profile: str, data_dir: str | None) -> data.Dataset:
+    """The data set a result was scored on, as :meth:`mlstc.book.setup.Run.load` loads it."""
+    ds = data.load(key, data_dir, seed=seed)
+    return ds.head(profiles.resolve(profile).max_docs, seed=seed)
+
+
+def _labels(record: dict, data_dir) -> data.Dataset | None:
+    if record["dataset"] not in data.LOADERS:
+        return None
+    ds = _dataset(record["dataset"], int(record["seed"]), record["profile"], data_dir)
+    return ds if list(record.get("label_names") or []) == list(ds.label_names) else None
+
+
+def _probability_files(found: Evidence, records: list[dict]) -> dict[str, dict]:
+    """SHA-256 of every probability file; the stored arrays of those that agree."""
+    arrays = {}
+    committed = {r["notebook"] for r in records
+                 if r.get("probs") and (Path(r["path"]).parent / r["probs"]["file"]).is_file()}
+    for record in records:
+        if not record.get("probs"):
+            continue
+        where = f"{record['notebook']}/{Path(record['path']).stem}"
+        npz = Path(record["path"]).parent / record["probs"]["file"]
+        if not npz.is_file():
+            if record["notebook"] in committed:
+                found.add("probability file", where, "present", "present", "missing")
+            else:
+                found.absent.add(record["notebook"])
+            continue
+        try:
+            arrays[record["path"]] = results.load_probs(Path(record["path"]))
+            found.add("probability file", where, "sha256", record["probs"]["sha256"], record["probs"]["sha256"])
+        except ValueError:
+            import hashlib
+
+            found.add("probability file", where, "sha256", record["probs"]["sha256"],
+                      hashlib.sha256(npz.read_bytes()).hexdigest())
+    return arrays
+
+
+def _metrics(found: Evidence, records: list[dict], arrays: dict, data_dir) -> None:
+    for record in records:
+        where = f"{record['notebook']}/{Path(record['path']).stem}"
+        if record["path"] not in arrays:
+            continue
+        extra = record.get("extra") or {}
+        if not extra.get("from_stored"):
+            found.skip("metric", where, "scores not of its one stored run (seed means, another decision rule, "
+                                        "or saved before the evidence was committed)")
+            continue
+        ds = _labels(record, data_dir)
+        if ds is None:
+            found.skip("metric", where, "its data set is not one the package loads, or its labels differ")
+            continue
+        probs, cuts = arrays[record["path"]], extra["thresholds"]
+        committed = record["metrics"]
+        y_test = ds.split("test").y
+        decisions = results.threshold_predict(probs["test"], cuts)
+        if "micro_f1_low" in committed:
+            again = stats.table_row(y_test, decisions, probs["test"],
+                                    n_samples=profiles.resolve(record["profile"]).bootstrap_samples,
+                                    seed=int(record["seed"]))
+        else:
+            again = metrics.evaluate(y_test, decisions, probs["test"])
+        if "validation" in probs:
+            val = metrics.evaluate(ds.split("validation").y, results.threshold_predict(probs["validation"], cuts))
+            again |= {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]}
+        for name, value in again.items():
+            if name in committed:
+                found.add("metric", where, name, committed[name], value)
+
+
+def _sides(profile: str, sources: dict, side: str, ds: data.Dataset) -> list[np.ndarray] | None:
+    picked = sources.get(side) or []
+    if not picked or any(s is None for s in picked):
+        return None
+    try:
+        return [results.predictions_for(profile, s["chapter"], ds, s["model"]) for s in picked]
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _comparisons(found: Evidence, profile: str, data_dir) -> None:
+    families: dict[str, dict[int, float]] = defaultdict(dict)
+    rows = []
+    for path in sorted(paths.results_dir(profile).glob(f"*/{claims.FILE}")):
+        for row in claims.read(path):
+            where = f"{row['chapter']}/{row['dataset']}: {row['experiment']} ({row['metric']})"
+            sources = row.get("sources")
+            if not sources:
+                found.skip("comparison", where, "recorded before comparisons named their inputs")
+                continue
+            if row["dataset"] not in data.LOADERS:
+                found.skip("comparison", where, "its data set is not one the package loads")
+                continue
+            ds = _dataset(row["dataset"], int(sources["seed"]), profile, data_dir)
+            y_test = ds.split("test").y
+            a, b = _sides(profile, sources, "a", ds), _sides(profile, sources, "b", ds)
+            if a is None or b is None or results.fingerprint(y_test) != sources["labels"]:
+                found.skip("comparison", where, "a side is not a saved result with committed probabilities "
+                                                "(runs of other seeds, a column subset or an unsaved system)")
+                continue
+            table = stats.compare(y_test, a, b, n_samples=sources["n_samples"], seed=sources["seed"],
+                                  **sources.get("options", {}))
+            again = table.loc[row["metric"]]
+            for name in COMPARED:
+                if row.get(name) is not None:
+                    found.add("comparison", where, name, row[name], float(again[name]))
+            family = row.get("family")
+            if family:
+                families[family["id"]][family["index"]] = float(again["p"])
+                rows.append((where, row, family, again))
+    for where, row, family, again in rows:
+        recomputed = families[family["id"]]
+        if len(recomputed) < family["size"]:
+            found.skip("holm", where, "not every test of its Holm family is recomputable")
+            continue
+        p_holm = float(stats.holm([recomputed[i] for i in range(family["size"])])[family["index"]])
+        found.add("holm", where, "p_holm", row["p_holm"], p_holm)
+        found.add("outcome", where, "outcome", row["outcome"],
+                  stats.outcome(float(again["low"]), float(again["high"]), p_holm))
+
+
+def check(profile: str = "cpu", data_dir: str | None = None) -> Evidence:
+    """Compute every recomputable committed number of ``results/<profile>/`` again
+    (the pages drawn from them: :mod:`mlstc.book.verify`)."""
+    found = Evidence(profile)
+    records = results.records(profile)
+    arrays = _probability_files(found, records)
+    _metrics(found, records, arrays, data_dir)
+    _comparisons(found, profile, data_dir)
+    return found

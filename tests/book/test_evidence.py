@@ -1,0 +1,127 @@
+"""``python -m mlstc verify --evidence``: committed numbers computed again from the
+committed probabilities, and a changed probability caught."""
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlstc import results
+from mlstc.book import verify
+from mlstc.results import evidence
+from mlstc.core import paths
+
+COMMITTED = Path(__file__).resolve().parents[2] / "results" / "cpu" / "00_data"
+
+
+@pytest.fixture()
+def chapter00(data_dir):
+    """A copy of chapter 00's committed cpu results, as results/cpu/00_data."""
+    if not any(COMMITTED.glob("*.npz")):
+        pytest.skip("chapter 00's probabilities are not committed")
+    target = paths.results_dir("cpu") / "00_data"
+    shutil.copytree(COMMITTED, target)
+    return target
+
+
+def _rewrite(npz: Path, change) -> None:
+    """Rewrite one stored array of ``npz`` with ``change`` applied to its codes."""
+    with np.load(npz) as arrays:
+        codes = {name: arrays[name].copy() for name in arrays.files}
+    change(codes)
+    npz.write_bytes(results.store.npz_bytes(codes))
+
+
+def test_the_committed_evidence_recomputes_to_the_last_digit(chapter00):
+    found = evidence.check("cpu")
+    kinds = {c["kind"] for c in found.checked}
+    assert found.checked and {"probability file", "metric"} <= kinds
+    assert found.ok, found.report()
+    assert verify.evidence_check("cpu", pages=False) == 0
+
+
+def test_one_changed_probability_fails_verify(chapter00):
+    record_path = chapter00 / "reuters__prior.json"
+    record = json.loads(record_path.read_text())
+    npz = chapter00 / record["probs"]["file"]
+    cuts = np.broadcast_to(np.asarray(record["extra"]["thresholds"]), (len(record["label_names"]),))
+
+    def flip_one(codes):  # one test entry moved to the other side of its label's threshold
+        test = codes["test"]
+        rows, columns = np.nonzero(results.dequantize(test) < cuts)
+        test[rows[0], columns[0]] = results.store.SCALE
+
+    _rewrite(npz, flip_one)
+    found = evidence.check("cpu")
+    assert [c["where"] for c in found.failed] == ["00_data/reuters__prior"]
+    assert found.failed[0]["kind"] == "probability file"  # the SHA-256 no longer matches
+    assert verify.evidence_check("cpu", pages=False) == 1
+
+    # the same change with the JSON's SHA-256 updated: the metrics no longer follow from the arrays
+    record["probs"]["sha256"] = __import__("hashlib").sha256(npz.read_bytes()).hexdigest()
+    record_path.write_text(json.dumps(record))
+    found = evidence.check("cpu")
+    assert found.failed and {c["kind"] for c in found.failed} == {"metric"}
+    assert {c["name"] for c in found.failed} >= {"micro_f1"}
+    assert all(c["where"] == "00_data/reuters__prior" for c in found.failed)
+
+
+def test_a_missing_probability_file_fails_once_its_chapter_has_committed_evidence(chapter00):
+    (chapter00 / "sentfin__prior.npz").unlink()
+    found = evidence.check("cpu")
+    assert [(c["where"], c["recomputed"]) for c in found.failed] == [("00_data/sentfin__prior", "missing")]
+
+
+def test_a_comparison_of_two_saved_results_is_recomputed_and_a_changed_p_caught(tmp_path, monkeypatch, data_dir):
+    """A claims row whose sides are saved results: its difference, interval and p (and
+    Holm, its whole family being recomputable) come out again; a typed-in p does not."""
+    from mlstc import data
+    from mlstc.evaluation import stats
+    from mlstc.results import claims
+
+    ds = data.load("sentfin").head({"train": None, "validation": None, "test": None})
+    y = ds.split("test").y
+    rng = np.random.default_rng(0)
+    folder = paths.results_dir("cpu") / "01_x"
+    decisions = {}
+    for name, noise in (("a", 0.3), ("b", 0.2)):
+        probs = {split: np.clip(ds.split(split).y * 0.8 + rng.random(ds.split(split).y.shape) * noise, 0, 1)
+                 for split in ("validation", "test")}
+        path = results.save(notebook="01_x", dataset="sentfin", model=name, profile="cpu", seed=0, metrics={},
+                            label_names=ds.label_names, probs=probs, thresholds=0.5, folder=folder)
+        record = json.loads(path.read_text())
+        record["extra"]["from_stored"] = False  # metrics not under test here
+        path.write_text(json.dumps(record))
+        decisions[name] = results.predictions_for("cpu", "01_x", ds, name)
+    table = stats.compare(y, decisions["a"], decisions["b"], n_samples=50, seed=0)
+    sources = {"labels": results.fingerprint(y), "n_samples": 50, "seed": 0, "options": {},
+               "a": [results.store.source(decisions["a"])], "b": [results.store.source(decisions["b"])]}
+    p_holm = stats.holm(table["p"].to_numpy())
+    rows = [claims.evidence("ner", dataset="sentfin", experiment="b vs a", metric=m, delta=table.loc[m, "delta"],
+                            low=table.loc[m, "low"], high=table.loc[m, "high"], p=table.loc[m, "p"],
+                            p_holm=float(p_holm[i]), se=table.loc[m, "se"], sources=sources,
+                            outcome=stats.outcome(table.loc[m, "low"], table.loc[m, "high"], p_holm[i]),
+                            family={"id": "01_x/1", "index": i, "size": 2})
+            for i, m in enumerate(table.index)]
+    claims.write(folder, "01_x", rows)
+    found = evidence.check("cpu")
+    assert {c["kind"] for c in found.checked} >= {"comparison", "holm", "outcome"}
+    assert found.ok, found.report()
+    rows[0]["p"] = rows[0]["p"] * 0.9 + 1e-6
+    claims.write(folder, "01_x", rows, replace_datasets=["sentfin"])
+    found = evidence.check("cpu")
+    assert [(c["kind"], c["name"]) for c in found.failed] == [("comparison", "p")]
+
+
+def test_the_page_check_compares_every_text_a_page_shows_and_ignores_images():
+    cell = {"cell_type": "code", "outputs": [
+        {"output_type": "stream", "text": ["3 claims\n"]},
+        {"output_type": "display_data", "data": {"text/html": ["<b>supported</b>"], "image/png": "AAAA"}}]}
+    assert verify.shown_text({"cells": [cell, {"cell_type": "markdown"}]}) == [["3 claims\n", "<b>supported</b>"]]
+    found = evidence.Evidence("cpu")
+    found.add("page", "90_verdicts", "cell 1", "<b>supported</b>", "<b>contradicted</b>")
+    assert not found.ok and "DIFFERENT page 90_verdicts" in found.report()
