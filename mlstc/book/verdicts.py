@@ -19,6 +19,22 @@ import pandas as pd
 from mlstc.evaluation import stats
 
 METRICS = ("micro_f1", "macro_f1")
+MIN_SEEDS = 3  # a neural result is evidence for a claim only with this many training seeds
+
+
+def if_seeds(claims: dict[str, str], seeds: int) -> dict[str, str]:
+    """``claims`` when a neural system was trained with at least :data:`MIN_SEEDS`
+    seeds, else none: one run's comparison is shown in its chapter but kept out of the
+    verdicts, since one seed cannot say how far the result moves on another seed or CPU."""
+    return dict(claims) if seeds >= MIN_SEEDS else {}
+
+
+def seeds_phrase(seeds: int) -> str:
+    """How a chapter says whether its neural comparisons count for the verdicts."""
+    if seeds >= MIN_SEEDS:
+        return f"recorded as evidence for the article's claims ({seeds} seeds)"
+    return (f"shown here but kept out of the verdicts ({seeds} seed{'s' if seeds != 1 else ''}; "
+            f"the verdicts take a neural result with {MIN_SEEDS} or more)")
 
 
 @dataclass

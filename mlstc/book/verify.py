@@ -48,24 +48,40 @@ def compared(name: str, value) -> bool:
         not any(word in name for word in NOT_COMPARED)
 
 
-SPREAD = 3  # a seeded model's tolerance: this many seed-to-seed standard deviations
+SPREAD = 3  # a seeded model's tolerance: this many standard errors of what was recorded
+MAX_FRACTION = 0.1  # and never more than a tenth of the committed value, so that a check can fail
+
+
+def seeds_in(record: dict) -> int:
+    """How many training seeds a record's metrics average (``extra.seeds``; 1 for one run)."""
+    seeds = (record.get("extra") or {}).get("seeds")
+    return len(seeds) if isinstance(seeds, list) and seeds else 1
 
 
 def tolerance(record: dict, metric: str) -> float | None:
-    """The founded tolerance of ``metric`` in ``record``: the one the chapter saved
-    (``extra.tolerance``), else :data:`SPREAD` times the seed-to-seed standard
-    deviation it recorded (``extra.seed_std``, or ``extra.<metric>_seed_std``), else
-    :data:`DEFAULT_TOLERANCE` for a deterministic model; ``None`` for a seeded
-    training's metric with no recorded spread."""
+    """The founded tolerance of ``metric`` in ``record``:
+
+    - with a seed-to-seed standard deviation ``s`` of single runs (``extra.seed_std``
+      or ``extra.<metric>_seed_std``), :data:`SPREAD` standard errors of what the
+      record holds: ``3 s / sqrt(n)`` for the mean of ``n`` seeds (``extra.seeds``),
+      ``3 s`` for one run;
+    - else the one the chapter saved (``extra.tolerance``, three single-run deviations);
+    - else :data:`DEFAULT_TOLERANCE` for a deterministic model;
+    - ``None`` for a seeded training's metric with no recorded spread (not judged).
+
+    No tolerance exceeds :data:`MAX_FRACTION` of the committed value."""
     extra = record.get("extra") or {}
     saved, spread = extra.get("tolerance") or {}, extra.get("seed_std") or {}
     base = metric.removesuffix("_low").removesuffix("_high")
-    if (found := saved.get(metric, saved.get(base))) is not None:
-        return float(found)
     if (std := spread.get(metric, spread.get(base, extra.get(f"{base}_seed_std")))) is not None:
-        return SPREAD * float(std)
-    seeded = saved or spread or any(k.endswith("_seed_std") for k in extra)
-    return None if seeded else DEFAULT_TOLERANCE
+        found = SPREAD * float(std) / seeds_in(record) ** 0.5
+    elif (kept := saved.get(metric, saved.get(base))) is not None:
+        found = float(kept)
+    else:
+        seeded = saved or spread or any(k.endswith("_seed_std") for k in extra)
+        return None if seeded else DEFAULT_TOLERANCE
+    value = (record.get("metrics") or {}).get(metric)
+    return min(found, MAX_FRACTION * abs(float(value))) if isinstance(value, (int, float)) else found
 
 
 def compare(committed: list[dict], rerun: list[dict]) -> pd.DataFrame:
@@ -132,7 +148,11 @@ class Verified:
         """The line :func:`record` keeps."""
         m, p = self.metrics, self.probabilities
         judged = m[m["judged"]]
+        failing = judged[~judged["agrees"].astype(bool)]
         return {"metrics": len(m), "metrics judged": len(judged), "metrics agreeing": int(judged["agrees"].sum()),
+                "disagreeing": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+                                for row in failing[["dataset", "model", "metric", "committed", "new",
+                                                    "tolerance"]].to_dict("records")],
                 "metrics identical": int((m["new"] == m["committed"]).sum()),
                 "probability files": len(p), "probability files identical": int(p["identical"].sum()),
                 "minutes": round(self.minutes, 1), "trainings restored": self.restored, "commit": self.commit,

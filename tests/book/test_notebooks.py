@@ -74,6 +74,22 @@ def test_book_holds_a_cpu_run_of_the_current_source(path):
         assert bool(errors) == expected, "only cells tagged raises-exception may (and must) show an error"
 
 
+def prose(path):
+    """The chapter as a reader sees its text: each cell's kind, and a markdown cell's source."""
+    return [(c["cell_type"], "".join(c["source"]) if c["cell_type"] == "markdown" else "")
+            for c in cells(path) if "injected-parameters" not in c["metadata"].get("tags", [])]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_the_executed_copy_has_the_sources_prose_cell_for_cell(path):
+    """One source per chapter: ``notebooks/`` is written, ``book/`` is its papermill run,
+    and an edit to the prose of one that did not reach the other fails here."""
+    source, executed = prose(path), prose(ROOT / "book" / path.name)
+    assert [kind for kind, _ in executed] == [kind for kind, _ in source], f"book/{path.name}: other cells"
+    different = [i for i, (a, b) in enumerate(zip(source, executed)) if a != b]
+    assert not different, f"book/{path.name}: markdown cells {different} differ from notebooks/{path.name}"
+
+
 def test_committed_results_come_from_each_chapters_last_logged_run():
     """A chapter's run replaces its whole results folder, so every result in it was
     written by the chapter's last run in the log; an older file is a leftover that no

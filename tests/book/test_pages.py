@@ -50,3 +50,7 @@ def test_the_environment_page_lists_the_recorded_reproductions(tmp_path, monkeyp
     row = environment.reproduced("cpu").loc["01_preprocessing"]
     shown = ("metrics identical", "judged metrics agreeing", "probability files identical", "minutes")
     assert [row[k] for k in shown] == ["1 of 1", "1 of 1", "0 of 1", 30.0]
+    assert row["what disagreed"] == ""
+    assert environment.disagreed({"disagreeing": [{"dataset": "reuters", "model": "bilstm", "metric": "macro_f1",
+                                                   "committed": 0.478, "new": 0.379, "tolerance": 0.0478}]}) == \
+        "reuters bilstm macro_f1 0.478 -> 0.379 (tolerance 0.048)"

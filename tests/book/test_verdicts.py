@@ -52,3 +52,11 @@ def test_against_reads_each_metric_against_its_bar_by_its_interval():
     assert list(found["outcome"]) == ["reaches", "within noise of", "misses"]
     assert found.loc["tail_macro_f1", "low"] == found.loc["tail_macro_f1", "high"] == 0.20  # no interval: the score
     assert [verdicts.phrase(o) for o in found["outcome"]] == ["reaches", "is within noise of", "misses"]
+
+
+def test_a_neural_result_counts_for_the_verdicts_only_with_three_seeds():
+    claims = {"rnn": "BiLSTM vs SVM"}
+    assert verdicts.if_seeds(claims, 1) == {} and verdicts.if_seeds(claims, 2) == {}
+    assert verdicts.if_seeds(claims, 3) == claims
+    assert "kept out of the verdicts (1 seed;" in verdicts.seeds_phrase(1)
+    assert verdicts.seeds_phrase(3).startswith("recorded as evidence")

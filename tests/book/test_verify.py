@@ -31,14 +31,22 @@ def test_compare_uses_the_saved_tolerance_and_skips_timings():
     assert len(judged) == 4 and not judged["agrees"].all()
 
 
-def test_a_recorded_seed_spread_founds_a_tolerance_of_three_deviations():
-    seeded = {"dataset": "fiqa", "model": "flat-bilstm", "metrics": {},
-              "extra": {"tolerance": {"micro_f1": 0.05}, "seed_std": {"micro_f1": 0.1, "hamming_loss": 0.002}}}
-    assert verify.tolerance(seeded, "micro_f1") == 0.05  # the saved tolerance comes first
-    assert verify.tolerance(seeded, "hamming_loss") == 3 * 0.002
+def test_a_recorded_seed_spread_founds_a_tolerance_of_three_standard_errors_of_what_is_recorded():
+    seeded = {"dataset": "fiqa", "model": "flat-bilstm", "metrics": {"micro_f1": 0.8, "hamming_loss": 0.01},
+              "extra": {"tolerance": {"micro_f1": 0.05}, "seed_std": {"micro_f1": 0.01, "hamming_loss": 0.002},
+                        "seeds": [0, 1, 2]}}
+    # the mean of three seeds moves by s / sqrt(3), not by a single run's s
+    assert verify.tolerance(seeded, "micro_f1") == pytest.approx(3 * 0.01 / 3 ** 0.5)
+    # and no tolerance exceeds a tenth of the value: 3 * 0.002 / sqrt(3) would be a third of it
+    assert verify.tolerance(seeded, "hamming_loss") == pytest.approx(verify.MAX_FRACTION * 0.01)
     assert verify.tolerance(seeded, "validation_micro_f1") is None
+    one_run = {"metrics": {"micro_f1": 0.8, "macro_f1": 0.1}, "extra": {"tolerance": {"micro_f1": 0.05,
+                                                                                    "macro_f1": 0.5}}}
+    assert verify.tolerance(one_run, "micro_f1") == 0.05  # three single-run deviations, saved by the chapter
+    assert verify.tolerance(one_run, "macro_f1") == pytest.approx(0.01)  # capped at a tenth of 0.1
     head = {"extra": {"micro_f1_seed_std": 0.001, "seeds": [0, 1, 2]}}
-    assert verify.tolerance(head, "micro_f1") == 0.003 and verify.tolerance(head, "macro_f1") is None
+    assert verify.tolerance(head, "micro_f1") == pytest.approx(0.003 / 3 ** 0.5)
+    assert verify.tolerance(head, "macro_f1") is None
     assert verify.tolerance({"extra": {"thresholds": [0.5]}}, "macro_f1") == verify.DEFAULT_TOLERANCE
 
 
@@ -59,6 +67,17 @@ def test_compare_probabilities_by_the_recorded_sha256():
     assert not verify.compare_probabilities(committed, [])["identical"].any()  # a model the rerun lost
 
 
+def test_the_record_keeps_the_values_that_disagree_not_only_their_count():
+    metrics = verify.compare([record("reuters", "bilstm", {"micro_f1": 0.856, "macro_f1": 0.478},
+                                     {"micro_f1": 0.02, "macro_f1": 0.075})],
+                             [record("reuters", "bilstm", {"micro_f1": 0.851, "macro_f1": 0.379})])
+    files = pd.DataFrame(columns=["dataset", "model", "identical"])
+    line = verify.Verified("02_lstm", "cpu", metrics, files, 28.4).summary()
+    assert line["metrics agreeing"] == 1 and line["disagreeing"] == [
+        {"dataset": "reuters", "model": "bilstm", "metric": "macro_f1", "committed": 0.478, "new": 0.379,
+         "tolerance": 0.0478}]  # 0.075 saved, capped at a tenth of the committed value
+
+
 def test_record_keeps_one_summary_per_chapter(tmp_path, monkeypatch):
     monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path))
     metrics = verify.compare([record("reuters", "svm", {"micro_f1": 0.885, "macro_f1": 0.52})],
@@ -74,7 +93,7 @@ def test_record_keeps_one_summary_per_chapter(tmp_path, monkeypatch):
     assert [line[k] for k in counts] == [2, 2, 2, 1]
     assert (line["probability files"], line["probability files identical"], line["minutes"]) == (1, 0, 12.3)
     assert (line["trainings restored"], line["commit"]) == (3, "abc1234") and line["machine"]["cpu"]
-    assert found.different_files == ["reuters/svm"]
+    assert found.different_files == ["reuters/svm"] and line["disagreeing"] == []
     assert found.agree and not verify.Verified("04_hierarchical", "cpu", metrics.iloc[:0], files, 1.0).agree
 
 

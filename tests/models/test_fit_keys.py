@@ -15,6 +15,9 @@ chapter") and say so in the commit. If it moves code without changing what it co
 meant, move the code to a module no training imports (as ``finetune_studies.py`` is).
 """
 
+from pathlib import Path
+
+from mlstc.book import runner
 from mlstc.core import code
 
 TRAINING = ["mlstc.models.training", "mlstc.models.heads", "mlstc.models.pretraining", "mlstc.models.bert",
@@ -22,8 +25,28 @@ TRAINING = ["mlstc.models.training", "mlstc.models.heads", "mlstc.models.pretrai
             "mlstc.models.linear", "mlstc.models.boosting", "mlstc.models.callbacks"]
 GROUPS = {"every training of the book": TRAINING,
           "the fine-tunes with a loss other than BCE (chapter 06)": TRAINING + ["mlstc.models.finetune"]}
+# the chapters whose trainings each group keys (CONTRIBUTING.md, "What a change retrains")
+CHAPTERS = {"every training of the book": ["01_preprocessing", "02_lstm", "03_bert", "04_hierarchical",
+                                           "05_ensembles", "06_losses", "07_domain_adaptation"],
+            "the fine-tunes with a loss other than BCE (chapter 06)": ["06_losses"]}
+LOG = Path(__file__).resolve().parents[2] / "results" / "cpu" / "run_log.jsonl"
 KEYS = {"every training of the book": "39bc16401d3f1c1e",
         "the fine-tunes with a loss other than BCE (chapter 06)": "bf297cb89e9ee354"}
+
+
+def retrained(groups) -> str:
+    """The chapters whose trainings ``groups`` key, each with its last cold run's minutes."""
+    cold = runner.cache_times(LOG)["cold fit cache (min)"]
+    chapters = sorted({c for g in groups for c in CHAPTERS[g]})
+    minutes = [cold.get(c) for c in chapters]
+    known = sum(m for m in minutes if m == m and m is not None)
+    return ", ".join(f"{c} ({m} min cold)" if m == m and m is not None else f"{c} (not timed)"
+                     for c, m in zip(chapters, minutes)) + f": about {known:.0f} min on 2 cores"
+
+
+def test_every_group_names_the_chapters_it_retrains():
+    assert set(CHAPTERS) == set(GROUPS) == set(KEYS)
+    assert retrained(["the fine-tunes with a loss other than BCE (chapter 06)"]).startswith("06_losses (")
 
 
 def test_the_code_the_trainings_run_is_the_code_their_cached_weights_came_from():
@@ -31,6 +54,6 @@ def test_the_code_the_trainings_run_is_the_code_their_cached_weights_came_from()
     changed = [group for group, k in found.items() if KEYS[group] != k]
     modules = code.closure(GROUPS[changed[-1]] if changed else [], exempt=["mlstc.models.fitcache"])
     assert not changed, (
-        f"this change re-keys the fit cache for {' and '.join(changed)}: the chapters that train them will "
-        f"train again (hours on 2 cores). The modules involved: {', '.join(modules)}. Meant? Set KEYS to {found}. "
-        "Not meant? Move the code out of those modules.")
+        f"this change re-keys the fit cache for {' and '.join(changed)}, so these chapters train again: "
+        f"{retrained(changed)}. The modules involved: {', '.join(modules)}. Meant? Set KEYS to {found} "
+        "and rerun them (CONTRIBUTING.md). Not meant? Move the code out of those modules.")
