@@ -20,14 +20,16 @@ EXAMPLES = ["Saudi Arabia raises crude oil output as OPEC talks stall",
             "Bundesbank leaves interest rates unchanged, dollar firms against the mark"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subparser per subcommand, each with its function."""
     parser = argparse.ArgumentParser(prog="python -m mlstc", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
     book = commands.add_parser("book", help="execute the notebooks with papermill and build the HTML book")
     book.add_argument("--profile", default="", help="smoke, cpu or gpu (default: $MLSTC_PROFILE or cpu)")
-    book.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks (e.g. 00 01_preprocessing)")
+    book.add_argument("--only", nargs="+", metavar="NOTEBOOK",
+                      help="run only these notebooks (e.g. 00 01_preprocessing)")
     book.add_argument("--no-execute", action="store_true", help="build from the executed copies already in book/")
     book.add_argument("--no-build", action="store_true", help="execute only")
 
@@ -54,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--record", action="store_true",
                         help="keep each chapter's summary in results/<profile>/reproduced.json (the environment page)")
 
-    fits = commands.add_parser("fits-compare", help="whether the working tree trains what a commit trained, byte "
-                                                    "for byte (smoke passes under both; see mlstc/models/fitcompare.py)")
+    fits = commands.add_parser("fits-compare", help="whether the working tree trains what a commit trained, "
+                                                    "byte for byte (smoke passes under both; see "
+                                                    "mlstc/models/fitcompare.py)")
     fits.add_argument("base", help="a git commit (0ca32b4 or later), e.g. HEAD or main")
     fits.add_argument("--chapters", nargs="+", default=None, metavar="NN", help="default: 00 to 07")
 
@@ -73,98 +76,129 @@ def main(argv: list[str] | None = None) -> int:
                                                   "(a fork): _config.yml, every Colab badge and clone line")
     repo.add_argument("url", nargs="?", help="https://github.com/OWNER/NAME")
     repo.add_argument("--branch", default="main")
+    book.set_defaults(handler=_book)
+    run.set_defaults(handler=_run)
+    verify.set_defaults(handler=_verify)
+    fits.set_defaults(handler=_fits_compare)
+    check.set_defaults(handler=_check_data)
+    predict.set_defaults(handler=_predict)
+    repo.set_defaults(handler=_repository)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def _book(args) -> int:
     from mlstc.book import runner
 
+    runner.book(args.profile, args.only, execute_notebooks=not args.no_execute, build_html=not args.no_build)
+    return 0
+
+
+def _run(args) -> int:
+    from pathlib import Path
+
+    from mlstc.book import runner
+
+    # notebooks run with the repository as working directory: make file paths absolute
+    parameters = {k: _absolute(v) if k in ("datasets", "data_dir", "hierarchy", "checkpoint")
+                  else runner.parse_value(v) for k, v in args.parameter}
+    runner.execute(runner.find(args.notebook), args.profile, parameters,
+                   output_dir=Path(args.output_dir) if args.output_dir else None, timeout_s=args.timeout,
+                   environment={"MLSTC_STRATEGY": args.strategy})
+    return 0
+
+
+def _verify(args) -> int:
+    from mlstc.book import verify as verifying
+
+    if args.evidence:
+        return verifying.evidence_check(args.profile or "cpu")
+    if not args.notebook:
+        raise ValueError("verify needs the chapters to rerun (e.g. 01 04), or --evidence")
+    import pandas as pd
+
+    from mlstc.book import shown
+
+    ok = True
+    for notebook in args.notebook:
+        found = verifying.verify(notebook, args.profile)
+        with pd.option_context("display.max_rows", None, "display.width", 200):
+            print(found.metrics.to_string(index=False))
+        n = found.summary()
+        bad = n["metrics judged"] - n["metrics agreeing"]
+        print(f"{found.notebook}: {n['metrics agreeing']} of {n['metrics judged']} judged metrics agree within "
+              "their tolerance" + (f"; {bad} disagree" if bad else "")
+              + f" ({n['metrics'] - n['metrics judged']} more shown, not judged: no seed spread recorded); "
+              f"{n['probability files identical']} of {n['probability files']} probability files are "
+              "identical to the committed ones" + (f"; different: {', '.join(found.different_files)}"
+                                                  if found.different_files else ""), flush=True)
+        if args.record:
+            print(f"recorded in {shown.path(verifying.record(found))}")
+        ok = ok and found.agree
+    return 0 if ok else 1
+
+
+def _fits_compare(args) -> int:
+    from mlstc.book import equivalence
+
+    rows, keys = equivalence.compare(args.base, args.chapters or equivalence.CHAPTERS)
+    different = [r for r in rows if not r["identical"]]
+    for r in different:
+        print(f"different: {r['kind']} {r['a']} -> {r['b']} (largest difference {r['largest_difference']:.3g})")
+    print(f"{len(rows) - len(different)} of {len(rows)} trainings identical")
+    print("code keys for fitcompare.EQUIVALENT: " + (str(keys) if not different else "none (not identical)"))
+    return 1 if different else 0
+
+
+def _check_data(args) -> int:
+    from mlstc import data
+
+    for name in data.LOADERS:
+        ds = data.load(name, args.data_dir)
+        sizes = ", ".join(f"{k} {len(v)}" for k, v in ds.splits.items())
+        count = len(ds.provenance.files)
+        print(f"{name}: {count} file{'s' if count != 1 else ''} verified in {ds.provenance.location}; {sizes}")
+    return 0
+
+
+def _repository(args) -> int:
+    from mlstc.book import repository
+
+    if args.url:
+        changed = repository.point_at(args.url, args.branch)
+        print(f"_config.yml and {changed} notebooks now point at {args.url} ({args.branch})")
+    url, branch = repository.configured()
+    problems = repository.disagreements()
+    print(f"repository: {url} ({branch})" + "".join(f"\n  disagrees: {p}" for p in problems))
+    return 1 if problems else 0
+
+
+def _predict(args) -> int:
+    texts = list(args.texts)
+    if args.file:
+        from pathlib import Path
+
+        texts += [line for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not texts:
+        raise ValueError("give texts as arguments or --file FILE")
+    from mlstc import saved
+
+    predictor = saved.load(args.model)
+    for text, labels in zip(texts, predictor.predict(texts, top_k=args.top_k)):
+        print(text)
+        for label, score, chosen in labels:
+            print(f"  {'*' if chosen else ' '} {label:<24} {score:.3f}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run its subcommand's function; 1 with the error's message
+    for a mistake a reader can make (a wrong name, path or argument)."""
+    args = parser().parse_args(argv)
     try:
-        if args.command == "book":
-            runner.book(args.profile, args.only, execute_notebooks=not args.no_execute, build_html=not args.no_build)
-        elif args.command == "run":
-            from pathlib import Path
-
-            # notebooks run with the repository as working directory: make file paths absolute
-            parameters = {k: _absolute(v) if k in ("datasets", "data_dir", "hierarchy", "checkpoint")
-                          else runner.parse_value(v) for k, v in args.parameter}
-            runner.execute(runner.find(args.notebook), args.profile, parameters,
-                           output_dir=Path(args.output_dir) if args.output_dir else None, timeout_s=args.timeout,
-                           environment={"MLSTC_STRATEGY": args.strategy})
-        elif args.command == "verify" and args.evidence:
-            from mlstc.book import verify as verifying
-
-            return verifying.evidence_check(args.profile or "cpu")
-        elif args.command == "verify":
-            import pandas as pd
-
-            from mlstc.book import shown
-            from mlstc.book import verify as verifying
-
-            if not args.notebook:
-                parser.error("verify needs the chapters to rerun (e.g. 01 04), or --evidence")
-            ok = True
-            for notebook in args.notebook:
-                found = verifying.verify(notebook, args.profile)
-                with pd.option_context("display.max_rows", None, "display.width", 200):
-                    print(found.metrics.to_string(index=False))
-                n = found.summary()
-                bad = n["metrics judged"] - n["metrics agreeing"]
-                print(f"{found.notebook}: {n['metrics agreeing']} of {n['metrics judged']} judged metrics agree within "
-                      "their tolerance" + (f"; {bad} disagree" if bad else "")
-                      + f" ({n['metrics'] - n['metrics judged']} more shown, not judged: no seed spread recorded); "
-                      f"{n['probability files identical']} of {n['probability files']} probability files are "
-                      "identical to the committed ones" + (f"; different: {', '.join(found.different_files)}"
-                                                          if found.different_files else ""), flush=True)
-                if args.record:
-                    print(f"recorded in {shown.path(verifying.record(found))}")
-                ok = ok and found.agree
-            return 0 if ok else 1
-        elif args.command == "fits-compare":
-            from mlstc.book import equivalence
-
-            rows, keys = equivalence.compare(args.base, args.chapters or equivalence.CHAPTERS)
-            different = [r for r in rows if not r["identical"]]
-            for r in different:
-                print(f"different: {r['kind']} {r['a']} -> {r['b']} (largest difference {r['largest_difference']:.3g})")
-            print(f"{len(rows) - len(different)} of {len(rows)} trainings identical")
-            print("code keys for fitcompare.EQUIVALENT: " + (str(keys) if not different else "none (not identical)"))
-            return 1 if different else 0
-        elif args.command == "check-data":
-            from mlstc import data
-
-            for name in data.LOADERS:
-                ds = data.load(name, args.data_dir)
-                sizes = ", ".join(f"{k} {len(v)}" for k, v in ds.splits.items())
-                count = len(ds.provenance.files)
-                print(f"{name}: {count} file{'s' if count != 1 else ''} verified in {ds.provenance.location}; {sizes}")
-        elif args.command == "repository":
-            from mlstc.book import repository
-
-            if args.url:
-                changed = repository.point_at(args.url, args.branch)
-                print(f"_config.yml and {changed} notebooks now point at {args.url} ({args.branch})")
-            url, branch = repository.configured()
-            problems = repository.disagreements()
-            print(f"repository: {url} ({branch})" + "".join(f"\n  disagrees: {p}" for p in problems))
-            return 1 if problems else 0
-        elif args.command == "predict":
-            texts = list(args.texts)
-            if args.file:
-                from pathlib import Path
-
-                texts += [line for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
-            if not texts:
-                raise ValueError("give texts as arguments or --file FILE")
-            from mlstc import saved
-
-            predictor = saved.load(args.model)
-            for text, labels in zip(texts, predictor.predict(texts, top_k=args.top_k)):
-                print(text)
-                for label, score, chosen in labels:
-                    print(f"  {'*' if chosen else ' '} {label:<24} {score:.3f}")
+        return args.handler(args)
     except (RuntimeError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    return 0
 
 
 def _absolute(value: str) -> str:

@@ -37,6 +37,17 @@ EXTRA_ENV = "MLSTC_EXTRA_DATASETS"
 
 
 @dataclasses.dataclass
+class Kept:
+    """What :meth:`Run.keep` scored and saved: the row, the thresholds, the test
+    decisions and every threshold rule's ``(thresholds, test scores)``."""
+
+    row: dict
+    thresholds: np.ndarray
+    decisions: np.ndarray
+    by_rule: dict
+
+
+@dataclasses.dataclass
 class Run:
     """One execution of a chapter: its profile, seed, parameters, staging folder."""
 
@@ -131,7 +142,7 @@ class Run:
         extra = dict(extra or {})
         row = dict(metrics_row)
         if probs is not None:  # from here on, exactly what the .npz will hold
-            probs = {split: _stored(p, thresholds) for split, p in probs.items()}
+            probs = {split: results.store.stored_or_float32(p, thresholds) for split, p in probs.items()}
         if thresholds is not None:
             extra["thresholds"] = np.asarray(thresholds, dtype=float)
             if probs is not None and "validation" in probs:
@@ -141,13 +152,29 @@ class Run:
                 # scores) win over those of the one run whose probabilities are saved
                 row = {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]} | row
             if probs is not None and "test" in probs and label_names is None:
-                row, extra["from_stored"] = from_stored(row, dataset.split("test").y, probs["test"], thresholds)
+                row, extra["from_stored"] = results.store.from_stored(row, dataset.split("test").y, probs["test"],
+                                                                      thresholds)
                 if extra["from_stored"]:
                     results.register(results.threshold_predict(probs["test"], thresholds), self.notebook,
                                      dataset.key, model)
         return results.save(notebook=self.notebook, dataset=dataset.key, model=model, profile=self.profile.name,
                             seed=self.seed, metrics=row, label_names=label_names or dataset.label_names, probs=probs,
                             wall_time_s=self.elapsed(), extra=extra, folder=self.staging, thresholds=thresholds)
+
+    def keep(self, dataset: data.Dataset, model: str, probs: dict, *, extra: dict | None = None, **row) -> Kept:
+        """The usual end of a training: one global threshold tuned on validation (the
+        per-label rule's beside it), test scored with :meth:`score`, the result saved
+        with its probabilities (:meth:`save`; ``row`` adds to its metrics)."""
+        from mlstc.evaluation import thresholds
+
+        (y_val, y_test), test = (dataset.split(s).y for s in ("validation", "test")), probs["test"]
+        by_rule = thresholds.compare(y_val, probs["validation"], y_test, test)
+        cuts = by_rule["global"][0]
+        decisions = thresholds.predict(test, cuts)
+        scored = self.score(y_test, decisions, test) | row
+        self.save(dataset, model, scored, probs=probs, thresholds=cuts,
+                  extra={"per_label_thresholds": by_rule["per_label"][0], **(extra or {})})
+        return Kept(scored, cuts, decisions, by_rule)
 
     def update(self, dataset: str, model: str, **extra) -> Path:
         """Add ``extra`` entries to a result this run has already saved (for what is
@@ -270,30 +297,6 @@ class Run:
         shutil.rmtree(self.staging, ignore_errors=True)
         print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min: {moved} result files in "
               f"{shown.path(final)}")
-
-
-def _stored(p, thresholds):
-    try:
-        return results.stored(p, thresholds)
-    except ValueError:  # not probabilities: stored as float32, as given
-        return np.asarray(p, dtype=np.float32)
-
-
-RANKING = ("lrap", "keras3_accuracy", "precision@1", "precision@3")
-
-
-def from_stored(row: dict, y_test, test_probs, thresholds) -> tuple[dict, bool]:
-    """``row`` with its point metrics checked against the stored test probabilities at
-    the saved ``thresholds``, and whether every one of them is what those arrays give
-    (``extra.from_stored``, which ``verify --evidence`` recomputes). Storage keeps every
-    decision, so the threshold metrics agree for a single run's row; ranking metrics
-    (which ties in 16 bits can move in a late digit) are taken from the stored arrays.
-    A row of seed means or of another decision rule is left as the chapter gave it."""
-    again = metrics.evaluate(y_test, results.threshold_predict(test_probs, thresholds), test_probs)
-    decided = [k for k in again if k in row and k not in RANKING]
-    if not decided or any(row[k] != again[k] for k in decided):
-        return row, False
-    return row | {k: again[k] for k in RANKING if k in row}, True
 
 
 _warned: set[tuple[str, str]] = set()

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mlstc.core import cpu, paths, storage, system
+from mlstc.evaluation import metrics
 from mlstc.evaluation import thresholds as threshold_rules
 from mlstc.saved import base
 
@@ -71,6 +72,31 @@ def quantize(p, thresholds=None) -> np.ndarray:
 def dequantize(codes) -> np.ndarray:
     """The float32 probabilities 16-bit ``codes`` stand for (what every reader gets)."""
     return np.asarray(codes).astype(np.float32) / np.float32(SCALE)
+
+
+def stored_or_float32(p, thresholds=None) -> np.ndarray:
+    """:func:`stored` for probabilities; float32 for other scores (what :func:`save` keeps)."""
+    try:
+        return stored(p, thresholds)
+    except ValueError:  # not probabilities: stored as float32, as given
+        return np.asarray(p, dtype=np.float32)
+
+
+RANKING = ("lrap", "keras3_accuracy", "precision@1", "precision@3")
+
+
+def from_stored(row: dict, y_test, test_probs, thresholds) -> tuple[dict, bool]:
+    """``row`` with its point metrics checked against the stored test probabilities at
+    the saved ``thresholds``, and whether every one of them is what those arrays give
+    (``extra.from_stored``, which ``verify --evidence`` recomputes). Storage keeps every
+    decision, so the threshold metrics agree for a single run's row; ranking metrics
+    (which ties in 16 bits can move in a late digit) are taken from the stored arrays.
+    A row of seed means or of another decision rule is left as the chapter gave it."""
+    again = metrics.evaluate(y_test, threshold_predict(test_probs, thresholds), test_probs)
+    decided = [k for k in again if k in row and k not in RANKING]
+    if not decided or any(row[k] != again[k] for k in decided):
+        return row, False
+    return row | {k: again[k] for k in RANKING if k in row}, True
 
 
 def threshold_predict(probs, thresholds) -> np.ndarray:
