@@ -133,6 +133,7 @@ def test_every_combiner_name_runs_and_keeps_shapes():
     y_val = (rng.random((60, 3)) < 0.3).astype(int)
     pool = {name: {"validation": np.clip(y_val * 0.6 + rng.random((60, 3)) * 0.4, 0, 1),
                    "test": rng.random((20, 3))} for name in ("a", "b")}
+    assert ensembles.NAMES
     for name in ensembles.NAMES:
         out = fitted(name, pool, y_val, rounds=3).probs
         assert out["validation"].shape == (60, 3) and out["test"].shape == (20, 3), name

@@ -151,6 +151,7 @@ def test_finite_gradients_and_one_value_per_example(name):
 def test_a_better_ranking_gets_a_lower_loss():
     good = np.where(Y == 1, 3.0, -3.0).astype("float32")
     bad = -good
+    assert losses.NAMES
     for name in losses.NAMES:
         loss = losses.make(name, Y_TRAIN)
         assert value(loss, z=good) < value(loss, z=bad), name

@@ -40,6 +40,7 @@ def test_hierarchy_training_on_either_encoder_gives_logits_over_the_nodes(news, 
 
     tree = Hierarchy.from_mapping(news.hierarchy, news.label_names)
     vectors = np.random.default_rng(0).normal(size=(len(news.texts), 6)).astype("float32")
+    assert hierarchy_training.ENCODERS
     for encoder in hierarchy_training.ENCODERS:
         out = hierarchy_training.train(news, tree, encoder, kind, vectors=vectors, epochs=1, batch_size=16,
                                        max_length=8)

@@ -46,6 +46,7 @@ def fitted(tmp_path_factory):
 def test_a_saved_pipeline_predicts_what_it_predicted_before(fitted, tmp_path):
     ds, members, _, _ = fitted
     texts = ds.split("test").texts
+    assert members and texts
     for name, pipeline in members.items():
         folder = pipelines.save(tmp_path / name, pipeline, ds.label_names, 0.4, dataset=ds.key)
         loaded = saved.load(folder)
