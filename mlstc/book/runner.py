@@ -112,10 +112,16 @@ RESTORED_SUMMARY = re.compile(r"fit cache: (\d+) trainings? restored")  # a note
 
 def restored_trainings(notebook: dict) -> int:
     """How many training runs an executed notebook restored from the fit cache: the
-    count in each cell's summary line, or one per line of a run that printed one
-    line per training."""
-    texts = ["".join(o.get("text", "")) for c in notebook.get("cells", []) for o in c.get("outputs", [])
-             if o.get("output_type") == "stream"]
+    count its last cell glued (:data:`mlstc.book.quiet.RESTORED_KEY`), or, for a run
+    before that, the count in each cell's summary line, or one per line of a run that
+    printed one line per training."""
+    from mlstc.book import quiet
+
+    outputs = [o for c in notebook.get("cells", []) for o in c.get("outputs", [])]
+    for o in outputs:
+        if (o.get("metadata") or {}).get("scrapbook", {}).get("name") == quiet.RESTORED_KEY:
+            return int(next(v for k, v in o["data"].items() if k.endswith("text/plain")))
+    texts = ["".join(o.get("text", "")) for o in outputs if o.get("output_type") == "stream"]
     return sum(t.count(fitcache.RESTORED) + sum(int(n) for n in RESTORED_SUMMARY.findall(t)) for t in texts)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mlstc import data, results
-from mlstc.book import plots, runcache, shown
+from mlstc.book import plots, quiet, runcache, shown
 from mlstc.core import paths, profiles, storage, system
 from mlstc.evaluation import metrics
 from mlstc.results import claims
@@ -267,6 +267,7 @@ class Run:
         if not any(self.staging.iterdir()) and not self.evidence:
             shutil.rmtree(self.staging, ignore_errors=True)
             print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min (no results to save)")
+            quiet.glue_restored(self)
             return
         final.mkdir(parents=True, exist_ok=True)
         if self.evidence:
@@ -295,48 +296,9 @@ class Run:
                 os.replace(sub, target / sub.name)
         runcache.store(self, final)
         shutil.rmtree(self.staging, ignore_errors=True)
+        quiet.glue_restored(self)
         print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min: {moved} result files in "
               f"{shown.path(final)}")
-
-
-_warned: set[tuple[str, str]] = set()
-
-
-def _warn_once(message, category, filename, lineno, file=None, line=None) -> None:
-    """Show a library warning once per kind and text, without the file it came
-    from (a path into the virtual environment says nothing to a reader)."""
-    key = (category.__name__, str(message).strip())
-    if key in _warned:
-        return
-    _warned.add(key)
-    import sys
-
-    print(f"{category.__name__}: {key[1]}", file=sys.stderr)
-
-
-def _quiet_notebook() -> None:
-    """In a notebook: warnings once and without paths, and the fit cache's restored
-    trainings said in one line per cell (:func:`mlstc.models.fitcache.summary`)."""
-    warnings.showwarning = _warn_once
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-    from mlstc.models import fitcache
-
-    fitcache.collect()
-
-    def say_restored(result=None):
-        line = fitcache.summary()
-        if line:
-            print(line)
-
-    for old in [f for f in shell.events.callbacks["post_run_cell"] if getattr(f, "__name__", "") == "say_restored"]:
-        shell.events.unregister("post_run_cell", old)
-    shell.events.register("post_run_cell", say_restored)
 
 
 def _alive(pid: int) -> bool:
@@ -383,7 +345,7 @@ def setup(notebook: str, namespace: dict, *, show: bool = True) -> Run:
         print(f"strategy {strategy_name}: {replicas} replicas; each batch of `batch_size` is split across them")
     plots.style()
     warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm.auto without ipywidgets
-    _quiet_notebook()
+    quiet.notebook()
     import pandas as pd
 
     pd.set_option("display.max_colwidth", 200)

@@ -86,12 +86,21 @@ def collect(on: bool = True) -> None:
     _collected = [] if on else None
 
 
-def summary() -> str | None:
-    """One line for the trainings restored since the last call, or ``None``."""
+def take() -> tuple[int, float]:
+    """How many trainings were restored since the last call, and their minutes when
+    they were trained (what :mod:`mlstc.book.setup` adds up for a chapter's one line)."""
     if not _collected:
-        return None
+        return 0, 0.0
     count, minutes = len(_collected), sum(s for s in _collected if s == s) / 60
     _collected.clear()
+    return count, minutes
+
+
+def summary() -> str | None:
+    """One line for the trainings restored since the last call, or ``None``."""
+    count, minutes = take()
+    if not count:
+        return None
     return (f"fit cache: {count} training{'s' if count != 1 else ''} restored ({minutes:.1f} min when trained; "
             "MLSTC_FIT_CACHE=0 trains again)")
 

@@ -75,10 +75,16 @@ def test_run_times_count_the_trainings_a_chapter_restored_from_the_fit_cache(tmp
     executed("04_hierarchical", 2.0, ["fit cache: 12 trainings restored (41.0 min when trained; ...)\n",
                                        "fit cache: 1 training restored (2.0 min when trained; ...)\n"])
     executed("99_environment", 0.1, [])
+    # a run of today's chapters shows no cache line: its last cell glues the count
+    glued = {"output_type": "display_data", "data": {"application/papermill.record/text/plain": "7"},
+             "metadata": {"scrapbook": {"name": "trainings_restored", "mime_prefix": "application/papermill.record/"}}}
+    (tmp_path / "05_ensembles.ipynb").write_text(json.dumps({"cells": [
+        {"cell_type": "code", "source": "", "metadata": {}, "outputs": [glued]}], "metadata": {
+            "papermill": {"parameters": {"profile": "cpu"}, "start_time": "2026-11-27T10:00:00", "duration": 60}}}))
     times = runner.run_times(tmp_path)
-    assert list(times.index) == ["02_lstm", "03_bert", "04_hierarchical", "all chapters"]
-    assert list(times["trainings restored"]) == [2, 0, 13, 15]
-    assert times.loc["all chapters", "minutes"] == 42.5
+    assert list(times.index) == ["02_lstm", "03_bert", "04_hierarchical", "05_ensembles", "all chapters"]
+    assert list(times["trainings restored"]) == [2, 0, 13, 7, 22]
+    assert times.loc["all chapters", "minutes"] == 43.5
 
 
 def test_run_log_keeps_a_chapters_cold_and_warm_runs_and_sums_the_book(tmp_path):
