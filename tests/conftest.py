@@ -35,3 +35,14 @@ def isolated_dirs(tmp_path, monkeypatch):
     """Every test gets its own cache and results folders."""
     monkeypatch.setenv("MLSTC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("MLSTC_RESULTS_DIR", str(tmp_path / "results"))
+
+
+@pytest.fixture
+def committed(monkeypatch):
+    """The committed cpu results, read only (skipped where there are none)."""
+    from mlstc.core import paths
+
+    root = paths.project_root() / "results"
+    if not (root / "cpu").is_dir():
+        pytest.skip("no committed cpu results")
+    monkeypatch.setenv("MLSTC_RESULTS_DIR", str(root))

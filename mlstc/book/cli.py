@@ -6,8 +6,9 @@
     python -m mlstc verify 01 04 --record      # rerun chapters 01 and 04, compare with results/
     python -m mlstc verify --evidence          # recompute every committed number from the committed arrays
     python -m mlstc check-data                 # find and verify every data set
+    python -m mlstc readme --write             # the README's findings and time table from the records
     python -m mlstc predict --model results/cpu/02_lstm/models/reuters "Oil prices fell"
-    python -m mlstc repository https://github.com/you/mlstc   # point badges and Colab at your fork
+    python -m mlstc repository https://github.com/you/mlstc   # buttons, badges and Colab point at it
 """
 
 from __future__ import annotations
@@ -21,19 +22,27 @@ EXAMPLES = ["Saudi Arabia raises crude oil output as OPEC talks stall",
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line: one subparser per subcommand, each with its function."""
+    """The command line: one subparser per subcommand (:data:`SUBCOMMANDS`), each with
+    the function that adds its arguments and the function that runs it."""
     parser = argparse.ArgumentParser(prog="python -m mlstc", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, arguments, handler) in SUBCOMMANDS.items():
+        sub = commands.add_parser(name, help=help_text)
+        arguments(sub)
+        sub.set_defaults(handler=handler)
+    return parser
 
-    book = commands.add_parser("book", help="execute the notebooks with papermill and build the HTML book")
+
+def _book_arguments(book) -> None:
     book.add_argument("--profile", default="", help="smoke, cpu or gpu (default: $MLSTC_PROFILE or cpu)")
     book.add_argument("--only", nargs="+", metavar="NOTEBOOK",
                       help="run only these notebooks (e.g. 00 01_preprocessing)")
     book.add_argument("--no-execute", action="store_true", help="build from the executed copies already in book/")
     book.add_argument("--no-build", action="store_true", help="execute only")
 
-    run = commands.add_parser("run", help="execute one notebook into book/")
+
+def _run_arguments(run) -> None:
     run.add_argument("notebook", help="file name, stem or number, e.g. 00 or 00_data")
     run.add_argument("--profile", default="")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
@@ -45,9 +54,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
                      help="stop the notebook after this long (default: the profile's limit)")
 
-    verify = commands.add_parser("verify", help="rerun chapters into a temporary folder and compare with results/; "
-                                                "with --evidence, recompute every number from the committed "
-                                                "probabilities instead (no training)")
+
+def _verify_arguments(verify) -> None:
     verify.add_argument("notebook", nargs="*", help="file names, stems or numbers, e.g. 01 04")
     verify.add_argument("--evidence", action="store_true",
                         help="recompute metrics, intervals, comparisons and Holm p from results/<profile>/ "
@@ -56,34 +64,33 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--record", action="store_true",
                         help="keep each chapter's summary in results/<profile>/reproduced.json (the environment page)")
 
-    fits = commands.add_parser("fits-compare", help="whether the working tree trains what a commit trained, "
-                                                    "byte for byte (smoke passes under both; see "
-                                                    "mlstc/models/fitcompare.py)")
+
+def _fits_arguments(fits) -> None:
     fits.add_argument("base", help="a git commit (0ca32b4 or later), e.g. HEAD or main")
     fits.add_argument("--chapters", nargs="+", default=None, metavar="NN", help="default: 00 to 07")
 
-    check = commands.add_parser("check-data", help="find and verify every data set")
+
+def _check_arguments(check) -> None:
     check.add_argument("--data-dir", default=None)
 
-    predict = commands.add_parser("predict", help="labels and scores of new texts from a saved model")
+
+def _predict_arguments(predict) -> None:
     predict.add_argument("--model", required=True,
                          help="directory written by mlstc.saved (a network, a pipeline or an ensemble)")
     predict.add_argument("texts", nargs="*", help="texts to classify")
     predict.add_argument("--file", help="a UTF-8 file with one text per line")
     predict.add_argument("--top-k", type=int, default=3, help="always show this many best labels")
 
-    repo = commands.add_parser("repository", help="show the book's repository URL, or point it at another "
-                                                  "(a fork): _config.yml, every Colab badge and clone line")
+
+def _readme_arguments(readme) -> None:
+    readme.add_argument("--write", action="store_true", help="write them into README.md between their markers")
+
+
+def _repository_arguments(repo) -> None:
     repo.add_argument("url", nargs="?", help="https://github.com/OWNER/NAME")
+    repo.add_argument("--none", action="store_true", help="the book has no public repository: no buttons, badges "
+                                                          "or clone lines")
     repo.add_argument("--branch", default="main")
-    book.set_defaults(handler=_book)
-    run.set_defaults(handler=_run)
-    verify.set_defaults(handler=_verify)
-    fits.set_defaults(handler=_fits_compare)
-    check.set_defaults(handler=_check_data)
-    predict.set_defaults(handler=_predict)
-    repo.set_defaults(handler=_repository)
-    return parser
 
 
 def _book(args) -> int:
@@ -149,6 +156,17 @@ def _fits_compare(args) -> int:
     return 1 if different else 0
 
 
+def _readme(args) -> int:
+    from mlstc.book import readme
+
+    if args.write:
+        changed = readme.write()
+        print(f"README.md: {', '.join(changed) if changed else 'nothing'} rewritten")
+    for name, make in readme.BLOCKS.items():
+        print(f"\n{name}:\n{make()}")
+    return 0
+
+
 def _check_data(args) -> int:
     from mlstc import data
 
@@ -163,12 +181,13 @@ def _check_data(args) -> int:
 def _repository(args) -> int:
     from mlstc.book import repository
 
-    if args.url:
-        changed = repository.point_at(args.url, args.branch)
-        print(f"_config.yml and {changed} notebooks now point at {args.url} ({args.branch})")
+    if args.url or args.none:
+        changed = repository.point_at(None if args.none else args.url, args.branch)
+        print(f"_config.yml and {changed} notebooks now point at {args.url or 'no repository'}")
     url, branch = repository.configured()
     problems = repository.disagreements()
-    print(f"repository: {url} ({branch})" + "".join(f"\n  disagrees: {p}" for p in problems))
+    print(f"repository: {url or 'none'}" + (f" ({branch})" if url else "")
+          + "".join(f"\n  disagrees: {p}" for p in problems))
     return 1 if problems else 0
 
 
@@ -188,6 +207,22 @@ def _predict(args) -> int:
         for label, score, chosen in labels:
             print(f"  {'*' if chosen else ' '} {label:<24} {score:.3f}")
     return 0
+
+
+SUBCOMMANDS = {  # name -> (help, the function that adds its arguments, the function that runs it)
+    "book": ("execute the notebooks with papermill and build the HTML book", _book_arguments, _book),
+    "run": ("execute one notebook into book/", _run_arguments, _run),
+    "verify": ("rerun chapters into a temporary folder and compare with results/; with --evidence, recompute "
+               "every number from the committed probabilities instead (no training)", _verify_arguments, _verify),
+    "fits-compare": ("whether the working tree trains what a commit trained, byte for byte (smoke passes under "
+                     "both; see mlstc/models/fitcompare.py)", _fits_arguments, _fits_compare),
+    "check-data": ("find and verify every data set", _check_arguments, _check_data),
+    "predict": ("labels and scores of new texts from a saved model", _predict_arguments, _predict),
+    "readme": ("the README's findings and time table from the committed records (claims and "
+               "results/cpu/run_log.jsonl)", _readme_arguments, _readme),
+    "repository": ("show the book's repository URL, or set one (or --none): _config.yml's buttons, every Colab "
+                   "badge and clone line", _repository_arguments, _repository),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,10 +71,17 @@ def gather(profile: str, dataset, *, seed: int = 0, before: str | None = None,
             prerequisites.restore_cached(profile, chapter, models, dataset.key, seed=seed, sizes=sizes)
         for name in models:
             probs = results.probs_for(profile, chapter, dataset, name)
-            if name.startswith("svm"):
+            if needs_calibration(name):
                 probs = ensembles.calibrate(probs, y_val, seed=seed)
             members[MEMBER_NAMES.get(name, name)] = probs
     return members
+
+
+def needs_calibration(name: str) -> bool:
+    """Whether a member's scores are an SVM's decision values, which are Platt-scaled
+    (:func:`mlstc.ensembles.calibrate`) before they are mixed with probabilities: the
+    one rule :func:`gather` and :func:`save_ensemble` share."""
+    return name.startswith("svm")
 
 
 def _source(name: str) -> tuple[str, str] | None:
@@ -215,7 +222,7 @@ def save_ensemble(model_dir, profile: str, dataset, fitted: ensembles.Fitted, th
     sources, calibration = {}, {}
     for name in fitted.combiner.members:
         sources[name] = own[name] if name in own else member_model(profile, dataset, name, seed=seed)
-        if name.startswith("svm"):
+        if needs_calibration(name):
             chapter = _source(name)[0]
             raw = results.probs_for(profile, chapter, dataset, name)["validation"]
             calibration[name] = ensembles.platt(raw, y_val)

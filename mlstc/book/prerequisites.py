@@ -20,6 +20,7 @@ its name.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from mlstc import results
 from mlstc.book import runcache, shown
 from mlstc.book.runner import CHAIN_ENV
 from mlstc.core import paths
+
+log = logging.getLogger(__name__)  # a restore is logged, not shown in a chapter's output
 
 
 def _present(folder: Path, dataset_key: str, model: str, sizes: dict | None = None) -> bool:
@@ -64,8 +67,8 @@ def restore_cached(profile: str, chapter: str, models: list[str], dataset_key: s
     hit = runcache.restore(profile, chapter, dataset_key, parameters,
                            [f"{results.stem(dataset_key, m)}.json" for m in models], results.run_dir(profile, chapter))
     if hit and not missing(profile, chapter, models, [dataset_key], {dataset_key: sizes} if sizes else None):
-        print(f"prerequisites: {', '.join(models)} of {chapter} for {dataset_key} restored from the run cache; "
-              "nothing retrained")
+        log.info("prerequisites: %s of %s for %s restored from the run cache; nothing retrained",
+                 ", ".join(models), chapter, dataset_key)
         return True
     return False
 

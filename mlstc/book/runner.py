@@ -276,14 +276,20 @@ INJECTED_TAG = "injected-parameters"  # papermill's tag on the cell it adds
 HIDDEN_TAG = "remove-cell"  # Jupyter Book leaves such a cell out of the page
 
 
-def hide_injected(nb) -> None:
-    """Tag papermill's injected-parameters cell ``remove-cell``: the page shows the
-    chapter's own parameters cell, not a second one with the values of this run
-    (they stay in the notebook's metadata and in the executed file)."""
+INJECTED_HEADING = "# this run's parameters (papermill); the defaults are in the cell above"
+
+
+def label_injected(nb) -> None:
+    """Show papermill's injected-parameters cell under a heading that says what it
+    is: the page shows the chapter's defaults and, below them, the values this run
+    used (the profile among them), rather than defaults alone."""
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
-        if INJECTED_TAG in tags and HIDDEN_TAG not in tags:
-            cell.metadata["tags"] = [*tags, HIDDEN_TAG]
+        if INJECTED_TAG in tags:
+            cell.metadata["tags"] = [t for t in tags if t != HIDDEN_TAG]
+            lines = cell.source.split("\n")
+            body = lines[1:] if lines and lines[0].strip() == "# Parameters" else lines
+            cell.source = "\n".join([INJECTED_HEADING, *body])
 
 
 _ABSOLUTE = re.compile(r"/(?:[\w.+@-]+/)+[\w.+@-]*")
@@ -372,7 +378,7 @@ def _main(argv: list[str]) -> int:
     except PapermillExecutionError:
         pass  # papermill flags every error, expected or not: check_errors decides
     nb = nbformat.read(output, as_version=4)
-    hide_injected(nb)
+    label_injected(nb)
     hide_paths(nb)
     try:
         check_errors(nb)

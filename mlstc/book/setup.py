@@ -242,16 +242,18 @@ class Run:
 
     def claim(self, claim: str, dataset: str, experiment: str, comparison, metric: str = "micro_f1",
               p_holm: float | None = None, note: str = "", outcome: str | None = None,
-              family: dict | None = None) -> dict:
+              family: dict | None = None, adjusted: tuple[float, float] | None = None) -> dict:
         """Record one piece of evidence from a row of
         :func:`mlstc.evaluation.stats.compare` (``b`` is the system the claim
-        favours, so ``better`` supports it; ``outcome`` overrides that reading)."""
+        favours, so ``better`` supports it; ``outcome`` overrides that reading), with
+        its family's adjusted p and interval (:func:`mlstc.book.verdicts.judge`)."""
         from mlstc.evaluation import stats
 
         row = comparison.loc[metric] if hasattr(comparison, "loc") else comparison
         seeds = f"{int(row['a_seeds'])}/{int(row['b_seeds'])}" if "a_seeds" in row else "1"
         item = claims.evidence(claim, dataset=dataset, experiment=experiment, metric=metric, delta=row["delta"],
                                low=row["low"], high=row["high"], p=row.get("p"), p_holm=p_holm, se=row.get("se"),
+                               df=row.get("df"), adjusted=adjusted,
                                outcome=outcome or stats.outcome(row["low"], row["high"], p_holm), seeds=seeds,
                                note=note, sources=getattr(comparison, "attrs", {}).get("sources"), family=family)
         self.evidence.append(item)

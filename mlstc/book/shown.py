@@ -54,6 +54,17 @@ def intervals(table, metrics=("micro_f1", "macro_f1", "subset_accuracy"), **colu
     return shown
 
 
+def collapsed(frame, summary: str):
+    """A long table folded under a one-line ``summary`` (and its row count) that a
+    reader opens when they want every row: a page keeps its flow."""
+    import html
+
+    from IPython.display import HTML
+
+    rows = f"{len(frame)} row{'s' if len(frame) != 1 else ''}"
+    return HTML(f"<details><summary>{html.escape(summary)} ({rows})</summary>{frame.to_html(escape=True)}</details>")
+
+
 def threshold_rules(by_strategy: dict, metrics=("micro_f1", "macro_f1")):
     """``metrics`` under each thresholding rule of
     :func:`mlstc.evaluation.thresholds.compare` (``by_strategy``: data set -> one

@@ -11,6 +11,7 @@ came out ("2 better, 1 within noise") for a chapter's summary.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -49,25 +50,33 @@ class Comparison:
     claims: dict[str, str] = field(default_factory=dict)
 
 
+def adjusted(tables: Sequence[pd.DataFrame], metrics: Sequence[str] = METRICS) -> list[dict]:
+    """Holm's adjustment over every table and metric as one family (tables first, then
+    metrics): :func:`mlstc.evaluation.stats.holm_family` of their differences."""
+    rows = [t.loc[m] for t in tables for m in metrics]
+    return stats.holm_family([(float(r["delta"]), float(r["se"]), float(r["df"]) if "df" in r else math.inf)
+                              for r in rows])
+
+
 def judge(run, comparisons: Sequence[Comparison], metrics: Sequence[str] = METRICS) -> pd.DataFrame:
-    """Holm-adjust every comparison and metric as one family, record each as
-    evidence for its claims, and return one row per comparison and metric: dataset,
-    comparison, metric, seeds (``X/Y``), verdict (with the adjusted interval),
-    outcome, delta and p_holm."""
-    adjusted = iter(stats.holm([c.table.loc[m, "p"] for c in comparisons for m in metrics]))
+    """Holm-adjust every comparison and metric as one family (:func:`adjusted`), record
+    each as evidence for its claims (``run.claim``, with this family's adjusted p and
+    interval, which the verdict page shows unchanged), and return one row per
+    comparison and metric: dataset, comparison, metric, seeds (``X/Y``), verdict (with
+    the adjusted interval), outcome, delta and p_holm."""
+    family_tests = adjusted([c.table for c in comparisons], metrics)
     run.families = getattr(run, "families", 0) + 1
     family = {"id": f"{run.notebook}/{run.families}", "size": len(comparisons) * len(metrics)}
     rows = []
-    for index, (c, metric) in enumerate((c, m) for c in comparisons for m in metrics):
-        p_holm = float(next(adjusted))
+    for index, ((c, metric), test) in enumerate(zip(((c, m) for c in comparisons for m in metrics), family_tests)):
         row = c.table.loc[metric]
         for claim, experiment in c.claims.items():
-            run.claim(claim, c.dataset, experiment, c.table, metric=metric, p_holm=p_holm,
-                      family=family | {"index": index})
-        verdict = stats.verdict(row["delta"], row["low"], row["high"], p_holm)
+            run.claim(claim, c.dataset, experiment, c.table, metric=metric, p_holm=test["p_holm"],
+                      adjusted=(test["adj_low"], test["adj_high"]), family=family | {"index": index})
+        verdict = stats.verdict(row["delta"], test["adj_low"], test["adj_high"], test["p_holm"])
         rows.append({"dataset": c.dataset, "comparison": c.name, "metric": metric,
                      "seeds": f"{int(row['b_seeds'])}/{int(row['a_seeds'])}", "verdict": verdict,
-                     "outcome": verdict.split(":")[0], "delta": float(row["delta"]), "p_holm": p_holm})
+                     "outcome": verdict.split(":")[0], "delta": float(row["delta"]), "p_holm": test["p_holm"]})
     return pd.DataFrame(rows)
 
 

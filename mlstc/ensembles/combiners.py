@@ -53,6 +53,19 @@ def _logit(p):
     return logit(np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS))
 
 
+def out_of_fold(n: int, predict_held, *, folds: int, seed: int) -> np.ndarray:
+    """Validation predictions out of fold, the one cross-fitting loop of this module:
+    ``predict_held(train, held)`` fits on the documents ``train`` and returns its
+    predictions for ``held``; each fold's rows come from the fit on the other folds."""
+    out = None
+    for train, held in _folds(n, folds, seed):
+        values = np.asarray(predict_held(train, held))
+        if out is None:
+            out = np.zeros((n, *values.shape[1:]), dtype=np.float64)
+        out[held] = values
+    return out
+
+
 def calibrate(scores: Mapping[str, np.ndarray], y_val, *, folds: int = 5, seed: int = 0) -> dict[str, np.ndarray]:
     """Platt-scaled ``scores``: validation out of fold, test from a fit on all of it."""
     y_val = np.asarray(y_val)
@@ -61,10 +74,11 @@ def calibrate(scores: Mapping[str, np.ndarray], y_val, *, folds: int = 5, seed: 
     def fit(x, y):
         return LogisticRegression(C=1e4).fit(x.reshape(-1, 1), y.reshape(-1))
 
-    out_val = np.zeros_like(x_val)
-    for train, held in _folds(len(y_val), folds, seed):
-        out_val[held] = fit(x_val[train], y_val[train]).predict_proba(x_val[held].reshape(-1, 1))[:, 1].reshape(
+    def predict_held(train, held):
+        return fit(x_val[train], y_val[train]).predict_proba(x_val[held].reshape(-1, 1))[:, 1].reshape(
             x_val[held].shape)
+
+    out_val = out_of_fold(len(y_val), predict_held, folds=folds, seed=seed)
     full = Platt.of(fit(x_val, y_val))
     return {"validation": out_val, "test": full.apply(scores["test"])}
 
@@ -190,25 +204,60 @@ class Fitted:
     weights: dict[str, float] | None = None
 
 
-NAMES = ("mean", "rank-mean", "weighted-mean", "stacking-logreg", "stacking-lightgbm", "ensemble-selection")
+COMBINERS: dict = {}  # name -> its fit(members, y_val, label_prior, *, seed, rounds) -> Fitted, in NAMES order
+
+
+def combiner(name: str):
+    """Register a combiner under ``name``: :func:`fit`, :data:`NAMES` and the tests
+    that run every combiner all read :data:`COMBINERS`, so a new one is added here once."""
+    def register(function):
+        if name in COMBINERS:
+            raise ValueError(f"combiner {name!r} is registered twice")
+        COMBINERS[name] = function
+        return function
+
+    return register
+
+
+@combiner("mean")
+def _mean(members, y_val, label_prior, *, seed: int, rounds: int) -> Fitted:
+    combined = Weighted({n: 1.0 for n in members})
+    return Fitted(combined._both(members), combined)
+
+
+@combiner("rank-mean")
+def _rank_mean_combiner(members, y_val, label_prior, *, seed: int, rounds: int) -> Fitted:
+    return _rank_mean(members)
+
+
+@combiner("weighted-mean")
+def _weighted_mean(members, y_val, label_prior, *, seed: int, rounds: int) -> Fitted:
+    return _cross_fitted(members, y_val, _log_loss_weights, folds=FOLDS, seed=seed)
+
+
+@combiner("stacking-logreg")
+def _stacking_logreg(members, y_val, label_prior, *, seed: int, rounds: int) -> Fitted:
+    return _cross_fitted(members, y_val, lambda val, y: _logreg_stacker(val, y, C=1.0), folds=FOLDS, seed=seed)
+
+
+@combiner("stacking-lightgbm")
+def _stacking_lightgbm(members, y_val, label_prior, *, seed: int, rounds: int) -> Fitted:
+    return _stack_lightgbm(members, y_val, label_prior, folds=FOLDS, seed=seed)
+
+
+@combiner("ensemble-selection")
+def _ensemble_selection(members, y_val, label_prior, *, seed: int, rounds: int) -> Fitted:
+    return _cross_fitted(members, y_val, lambda val, y: _selected(val, y, rounds), folds=FOLDS, seed=seed)
+
+
+NAMES = tuple(COMBINERS)
 
 
 def fit(name: str, members, y_val, label_prior, *, seed: int = 0, rounds: int = 25) -> Fitted:
     """The combiner called ``name`` (one of :data:`NAMES`) fitted on validation."""
-    if name == "mean":
-        combiner = Weighted({n: 1.0 for n in members})
-        return Fitted(combiner._both(members), combiner)
-    if name == "rank-mean":
-        return _rank_mean(members)
-    if name == "weighted-mean":
-        return _cross_fitted(members, y_val, _log_loss_weights, folds=FOLDS, seed=seed)
-    if name == "stacking-logreg":
-        return _cross_fitted(members, y_val, lambda val, y: _logreg_stacker(val, y, C=1.0), folds=FOLDS, seed=seed)
-    if name == "stacking-lightgbm":
-        return _stack_lightgbm(members, y_val, label_prior, folds=FOLDS, seed=seed)
-    if name == "ensemble-selection":
-        return _cross_fitted(members, y_val, lambda val, y: _selected(val, y, rounds), folds=FOLDS, seed=seed)
-    raise ValueError(f"unknown combiner {name!r}; known: {', '.join(NAMES)}")
+    if name not in COMBINERS:
+        raise ValueError(f"unknown combiner {name!r}; known: {', '.join(NAMES)}")
+    return COMBINERS[name](members, y_val, label_prior, seed=seed, rounds=rounds)
 
 
 def _rank_mean(members) -> Fitted:
@@ -230,13 +279,14 @@ def _cross_fitted(members, y_val, fit_combiner, *, folds: int, seed: int) -> Fit
     fold: each fold's from the combiner fitted on the other folds (cross-fitting)."""
     y = np.asarray(y_val)
     val = {n: np.asarray(m["validation"], dtype=np.float64) for n, m in members.items()}
-    combiner = fit_combiner(val, y)
-    out_val = np.zeros(np.shape(next(iter(val.values()))))
-    for train, held in _folds(len(y), folds, seed):
-        part = fit_combiner({n: p[train] for n, p in val.items()}, y[train])
-        out_val[held] = part.apply({n: p[held] for n, p in val.items()})
-    return Fitted({"validation": out_val, "test": combiner.apply({n: m["test"] for n, m in members.items()})},
-                  combiner, getattr(combiner, "weights", None))
+    fitted = fit_combiner(val, y)
+
+    def predict_held(train, held):
+        return fit_combiner({n: p[train] for n, p in val.items()}, y[train]).apply({n: p[held] for n, p in val.items()})
+
+    out_val = out_of_fold(len(y), predict_held, folds=folds, seed=seed)
+    return Fitted({"validation": out_val, "test": fitted.apply({n: m["test"] for n, m in members.items()})},
+                  fitted, getattr(fitted, "weights", None))
 
 
 def _log_loss_weights(val, y) -> Weighted:

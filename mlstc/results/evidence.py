@@ -13,9 +13,10 @@ What it checks, for one profile's ``results/<profile>/``:
    bootstrap and the run's seed, and its validation scores too.
 3. **Comparisons, Holm and outcomes.** An evidence row in a chapter's ``claims.json``
    whose two sides are saved results (``sources``) has its difference, standard error,
-   interval and p-value computed again (:func:`mlstc.evaluation.stats.compare`); where
-   every test of its Holm family was recomputed, the adjusted p-values too, and the
-   outcome word from them.
+   interval, degrees of freedom and p-value computed again
+   (:func:`mlstc.evaluation.stats.compare`); where every test of its Holm family was
+   recomputed, the adjusted p-values and intervals too
+   (:func:`mlstc.book.verdicts.adjusted`), and the outcome word from them.
 4. **Pages drawn from the evidence** (:func:`mlstc.book.verify.evidence`): the verdict
    page (``90_verdicts``: every claim's verdict, its counts, intervals and the recipe
    table) is executed again from the committed results, and every text it shows or
@@ -115,6 +116,8 @@ def _same(a, b) -> bool:
     a, b = float(a), float(b)
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b  # degrees of freedom with no seed part
     return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
 
 
@@ -227,19 +230,34 @@ def _comparisons(found: Evidence, profile: str, data_dir) -> None:
             for name in COMPARED:
                 if row.get(name) is not None:
                     found.add("comparison", where, name, row[name], float(again[name]))
+            if "df" in row:  # recorded since the t rule; None is infinite (no seed part)
+                df = float(again["df"])
+                found.add("comparison", where, "df", math.inf if row["df"] is None else row["df"], df)
             family = row.get("family")
             if family:
-                families[family["id"]][family["index"]] = float(again["p"])
+                families[family["id"]][family["index"]] = table.loc[[row["metric"]]]
                 rows.append((where, row, family, again))
     for where, row, family, again in rows:
         recomputed = families[family["id"]]
         if len(recomputed) < family["size"]:
             found.skip("holm", where, "not every test of its Holm family is recomputable")
             continue
-        p_holm = float(stats.holm([recomputed[i] for i in range(family["size"])])[family["index"]])
-        found.add("holm", where, "p_holm", row["p_holm"], p_holm)
+        tables = [recomputed[i] for i in range(family["size"])]
+        test = _family_test(tables, family["index"])
+        found.add("holm", where, "p_holm", row["p_holm"], test["p_holm"])
+        if row.get("adj_low") is not None:
+            found.add("holm", where, "adj_low", row["adj_low"], test["adj_low"])
+            found.add("holm", where, "adj_high", row["adj_high"], test["adj_high"])
         found.add("outcome", where, "outcome", row["outcome"],
-                  stats.outcome(float(again["low"]), float(again["high"]), p_holm))
+                  stats.outcome(float(again["low"]), float(again["high"]), test["p_holm"]))
+
+
+def _family_test(tables, index: int) -> dict:
+    """Holm's adjustment of one recomputed family (one single-metric table per test,
+    in the family's order), as the chapter made it
+    (:func:`mlstc.evaluation.stats.holm_family`): the ``index``-th test."""
+    rows = [t.iloc[0] for t in tables]
+    return stats.holm_family([(float(r["delta"]), float(r["se"]), float(r["df"])) for r in rows])[index]
 
 
 def check(profile: str = "cpu", data_dir: str | None = None) -> Evidence:

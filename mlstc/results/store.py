@@ -354,6 +354,8 @@ def recipes(profile: str, datasets: list[str] | None = None, objectives=OBJECTIV
                      "validation macro-F1": m.get("validation_macro_f1", np.nan), "test micro-F1": m.get("micro_f1"),
                      "micro low": m.get("micro_f1_low"), "micro high": m.get("micro_f1_high"),
                      "test macro-F1": m.get("macro_f1"),
+                     "seeds": len((record.get("extra") or {}).get("seeds") or [0]),
+                     "micro seed sd": ((record.get("extra") or {}).get("seed_std") or {}).get("micro_f1", np.nan),
                      "train minutes": m["train seconds"] / 60 if m.get("train seconds") is not None else np.nan})
     columns = ["dataset", "objective", "chosen by", "chapter", "model"]
     if not rows:

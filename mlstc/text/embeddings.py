@@ -11,6 +11,7 @@ cached by the hash of (checkpoint, max_length, texts).
 from __future__ import annotations
 
 import io
+import logging
 import os
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,8 @@ import numpy as np
 
 from mlstc.core import folders, paths, storage
 from mlstc.text import batching, checkpoints, wordpieces
+
+log = logging.getLogger(__name__)  # a cache hit is logged, not shown in a chapter's output
 
 _frozen = cache(checkpoints.backbone)  # one backbone per checkpoint per process
 
@@ -52,7 +55,7 @@ def embed(
     cache = cache and folders.enabled("embeddings")  # MLSTC_CACHE=0: computed every time
     path = cache_file(dataset, checkpoint, max_length, texts)
     if cache and path.is_file():
-        print(f"embeddings of {len(texts):,} {dataset} texts read from the cache ({path.name})")
+        log.info("embeddings of %d %s texts read from the cache (%s)", len(texts), dataset, path.name)
         os.utime(path)  # recently used: evicted last
         return np.load(path)
     model = _frozen(checkpoint)

@@ -11,12 +11,15 @@ that they initialise a model's embedding layer.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
 from mlstc.core import folders, paths, storage, system
+
+log = logging.getLogger(__name__)  # a cache hit is logged, not shown in a chapter's output
 
 
 def tokenize(texts) -> list[list[str]]:
@@ -45,7 +48,7 @@ def train(texts, *, dim: int = 128, epochs: int = 10, window: int = 5, min_count
     key = storage.content_key(dim, epochs, window, min_count, seed, texts=texts)
     path = paths.cache_dir() / "word2vec" / f"{key}.kv"
     if cache and path.is_file():
-        print(f"word2vec vectors of {len(texts):,} texts read from the cache ({path.name})")
+        log.info("word2vec vectors of %d texts read from the cache (%s)", len(texts), path.name)
         os.utime(path)  # recently used: evicted last
         return KeyedVectors.load(str(path))
     model = Word2Vec(tokenize(texts), vector_size=dim, window=window, min_count=min_count, sg=1, epochs=epochs,

@@ -86,12 +86,12 @@ def _sweep():
     return sweep, _Corpus(y)
 
 
-def test_the_sweep_compares_each_loss_with_bce_and_files_the_coupled_ones_under_dependencies():
+def test_the_sweep_compares_each_loss_with_bce_and_records_only_the_coupled_ones_as_evidence():
     sweep, corpus = _sweep()
     family, keys = sweep.comparisons(_Run(), {"toy": corpus}, [("minilm", "linear")], ["bce", "zlpr", "focal"], [0, 1])
     assert [c.name for c in family] == ["minilm linear, global: zlpr vs BCE", "minilm linear, global: focal vs BCE",
                                         "minilm linear, per-label: zlpr vs BCE", "minilm linear, per-label: focal vs BCE"]
-    assert [list(c.claims) for c in family] == [[], [], ["dependencies"], ["cross_entropy"]]
+    assert [list(c.claims) for c in family] == [[], [], ["dependencies"], []]  # focal vs BCE: no claim's wording
     assert len(keys) == 2 * len(family) and keys[-1] == {"setting": "minilm linear", "rule": "per-label", "loss": "focal"}
 
 
@@ -119,3 +119,15 @@ def test_glued_numbers_say_not_run_where_a_loss_was_not_fine_tuned():
     assert glued["ft_bce_macro_global"] == "0.410" and glued["ft_db_macro_pl"] == "not run"
     assert glued["ft_db_vs_bce_global"] == "better" and glued["ft_cb_ntr_vs_bce_pl"] == "not run"
     assert finetunes.glued(pd.DataFrame(), pd.DataFrame())["ft_bce_micro_global"] == "not run"
+
+
+def test_mean_std_keeps_three_decimals_and_names_columns_in_words():
+    import pandas as pd
+
+    from mlstc.book import finetunes
+
+    frame = pd.DataFrame({"loss": ["bce"] * 3, "rule": ["global"] * 3, "tail_macro_f1": [0.0, 0.16, 0.48],
+                          "micro_f1": [0.85, 0.85, 0.85]})
+    shown = finetunes.mean_std(frame, ["tail_macro_f1", "micro_f1"])
+    assert list(shown.columns) == ["tail macro-F1", "micro-F1"]
+    assert shown.iloc[0].tolist() == ["0.213 ± 0.244", "0.850 ± 0.000"]

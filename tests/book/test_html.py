@@ -126,3 +126,40 @@ def test_pages_load_without_script_errors(html, name):
 def test_a_twice_declared_constant_is_found():
     soup = bs4.BeautifulSoup("<script>const A = 1; var b</script><script>const A = 2</script>", "html.parser")
     assert duplicate_constants(soup) == ["A"]
+
+
+MEASURE = """<script>(() => {
+  const column = (document.querySelector('article') || document.body).clientWidth;
+  const wide = [...document.querySelectorAll('article table')].filter(t => t.scrollWidth > column + 2)
+    .map(t => `${t.scrollWidth}px: ${(t.innerText || '').trim().slice(0, 60).replace(/\\s+/g, ' ')}`);
+  document.documentElement.setAttribute('data-wide-tables', JSON.stringify({column, wide}));
+})();</script>"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PAGES)
+def test_output_tables_fit_the_text_column(html, name):
+    """No table is wider than the text column at a 1280-px window: a reader never
+    scrolls a table sideways (_static/tables.css lets headers wrap)."""
+    import html as escaping
+    import json
+
+    chrome = browser()
+    if chrome is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI without a headless browser: .ci/run installs Debian's chromium")
+        pytest.skip("no headless browser (apt-get install chromium) to lay the page out")
+    source = html / "book" / f"{name}.html"
+    measured = source.with_name(f"{name}__measured.html")
+    measured.write_text(source.read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run([chrome, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                                 f"--user-data-dir={profile}", "--window-size=1280,900", "--dump-dom",
+                                 measured.as_uri()], capture_output=True, text=True, timeout=120,
+                                env=dict(os.environ, HOME=tempfile.gettempdir()))
+    found = re.search(r'data-wide-tables="([^"]*)"', result.stdout)
+    assert found, f"{name}: the page was not laid out ({result.stderr[-300:]})"
+    layout = json.loads(escaping.unescape(found.group(1)))
+    assert layout["column"] > 500 and not layout["wide"], f"{name}: wider than the {layout['column']}-px column: " \
+                                                          f"{layout['wide']}"

@@ -7,14 +7,6 @@ from mlstc.core import paths, profiles
 from mlstc.results import claims
 
 
-@pytest.fixture
-def committed(monkeypatch):
-    root = paths.project_root() / "results"
-    if not (root / "cpu").is_dir():
-        pytest.skip("no committed cpu results")
-    monkeypatch.setenv("MLSTC_RESULTS_DIR", str(root))  # read only
-
-
 def test_the_verdict_page_has_a_row_per_claim_and_a_section_per_claim_with_evidence(committed):
     found = claims.assess("cpu")
     table = verdict_page.claims_table(found)
@@ -23,7 +15,15 @@ def test_the_verdict_page_has_a_row_per_claim_and_a_section_per_claim_with_evide
     sections = verdict_page.evidence_sections(found)
     assert sections.count("<details>") == found.evidence["claim"].nunique()
     summary = verdict_page.summary(found)
-    assert summary.startswith(f"The chapters tested {int((found.claims['verdict'] != 'pending').sum())} of")
+    assert f"bears on {int((found.claims['verdict'] != 'pending').sum())} of the article's" in summary
+    findings = verdict_page.key_findings(found)
+    assert 1 <= len(findings) <= 5 and summary.startswith("1. **") and all("[chapter " in f for f in findings)
+    assert "<td>< " not in sections  # "< 0.001" is escaped
+    aside = verdict_page.aside_table(found)
+    assert (aside.count("<tr>") - 1 == len(found.aside.groupby(["chapter", "dataset", "experiment"]))) if len(
+        found.aside) else aside == ""
+    words = set(found.claims["verdict"])
+    assert words <= set(claims.VERDICTS) and all(found.claims.loc[found.claims["experiments"] > 0, "counts"])
     rows = verdict_page.forest_rows(found)
     assert {"label", "delta", "low", "high", "verdict"} <= set(rows.columns)
     assert (rows["low"] <= rows["delta"]).all() and (rows["delta"] <= rows["high"]).all()

@@ -31,7 +31,9 @@ def test_execute_injects_parameters_and_writes_the_executed_copy(tmp_path):
     assert executed["metadata"]["papermill"]["parameters"] == {"profile": "smoke", "value": 21}
     assert "smoke 42" in "".join(executed["cells"][-1]["outputs"][0]["text"])
     injected = [c for c in executed["cells"] if runner.INJECTED_TAG in c["metadata"].get("tags", [])]
-    assert len(injected) == 1 and runner.HIDDEN_TAG in injected[0]["metadata"]["tags"]  # not on the page
+    assert len(injected) == 1 and runner.HIDDEN_TAG not in injected[0]["metadata"]["tags"]  # on the page
+    source = "".join(injected[0]["source"])
+    assert source.startswith(runner.INJECTED_HEADING) and 'profile = "smoke"' in source
 
 
 def test_a_failed_run_never_replaces_the_executed_copy(tmp_path):

@@ -101,7 +101,10 @@ def test_a_prerequisite_that_cannot_be_produced_fails_at_once_naming_it():
 
 
 @pytest.mark.slow
-def test_missing_prerequisites_are_produced_by_the_runner_then_restored_from_the_cache(tmp_path, own_csv, capsys):
+def test_missing_prerequisites_are_produced_by_the_runner_then_restored_from_the_cache(tmp_path, own_csv, capsys,
+                                                                                      caplog):
+    import logging
+
     from mlstc import data, results
 
     key = data.load(str(own_csv)).key
@@ -112,8 +115,10 @@ def test_missing_prerequisites_are_produced_by_the_runner_then_restored_from_the
     assert results.load_probs(json_path)["test"].shape[1] == len(data.load(str(own_csv)).label_names)
     for leftover in json_path.parent.iterdir():
         leftover.unlink()  # an empty results folder again: the cache has it
-    prerequisites.ensure(FakeRun(), "00_data", ["prior"], {key: str(own_csv)})
-    assert "restored from the run cache" in capsys.readouterr().out
+    with caplog.at_level(logging.INFO, logger=prerequisites.__name__):
+        prerequisites.ensure(FakeRun(), "00_data", ["prior"], {key: str(own_csv)})
+    assert "restored from the run cache" in caplog.text
+    assert "restored from the run cache" not in capsys.readouterr().out  # logged, not shown
     assert json_path.is_file()
     assert sorted(p.name for p in own_csv.parent.iterdir()) == ["headlines.csv"]
 

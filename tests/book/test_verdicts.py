@@ -10,8 +10,8 @@ class _Run:
     def __init__(self):
         self.claims, self.recorded_families, self.notebook = [], [], "01_x"
 
-    def claim(self, claim, dataset, experiment, table, metric="micro_f1", p_holm=None, family=None):
-        self.claims.append((claim, dataset, experiment, metric, p_holm))
+    def claim(self, claim, dataset, experiment, table, metric="micro_f1", p_holm=None, family=None, adjusted=None):
+        self.claims.append((claim, dataset, experiment, metric, p_holm, adjusted))
         self.recorded_families.append(family)
 
 
@@ -43,6 +43,19 @@ def test_judge_adjusts_the_family_records_claims_and_words_the_verdicts():
     assert [f["index"] for f in run.recorded_families] == [0, 1, 4, 4, 5, 5]
     assert list(verdicts.shown(judged).columns) == ["seeds", "verdict"]
     assert verdicts.outcome_counts(judged.iloc[:0]) == "none"
+    # the evidence keeps the interval its verdict shows: the chapter's and the page's are one
+    low, high = run.claims[0][5]
+    assert f"[{low * 100:+.1f}, {high * 100:+.1f}]" in judged.loc[0, "verdict"]
+    assert low < 0.05 - 1.96 * 0.01  # wider than the unadjusted interval: Holm's level
+
+
+def test_an_underflowing_p_value_keeps_an_adjusted_interval():
+    # 60 standard errors: p is 0.0 as a float; the adjusted interval is still wider
+    family = [verdicts.Comparison("reuters", "huge vs svm", _table(0.6, 0.01)),
+              verdicts.Comparison("reuters", "small vs svm", _table(0.004, 0.01))]
+    test = verdicts.adjusted([c.table for c in family])[0]
+    assert test["p_holm"] == 0.0 and test["factor"] > 1
+    assert test["adj_low"] < 0.6 - 1.96 * 0.01 and test["adj_high"] > 0.6 + 1.96 * 0.01
 
 
 def test_against_reads_each_metric_against_its_bar_by_its_interval():

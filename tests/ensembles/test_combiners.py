@@ -139,3 +139,13 @@ def test_every_combiner_name_runs_and_keeps_shapes():
         assert out["validation"].shape == (60, 3) and out["test"].shape == (20, 3), name
     with pytest.raises(ValueError, match="unknown combiner"):
         fitted("median", pool, y_val)
+
+
+def test_the_registry_is_the_one_list_of_combiners():
+    from mlstc.ensembles import combiners
+
+    assert combiners.NAMES == tuple(combiners.COMBINERS) and len(combiners.NAMES) == 6
+    with pytest.raises(ValueError, match="registered twice"):
+        combiners.combiner("mean")(lambda *a, **k: None)
+    with pytest.raises(ValueError, match="unknown combiner 'median'"):
+        combiners.fit("median", {}, None, None)
