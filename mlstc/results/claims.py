@@ -205,11 +205,32 @@ COLUMNS = ["claim", "chapter", "dataset", "experiment", "metric", "delta", "low"
            "adj_low", "adj_high", "outcome", "seeds", "note"]
 
 
+NEURAL = r"LSTM|GRU|MiniLM|BERT|fine-tun|pretrain"
+MIN_SEEDS = 3  # as mlstc.book.verdicts.MIN_SEEDS, which chapters apply when they record
+
+
+def early_one_seed(row: Mapping) -> bool:
+    """A row recorded before chapters kept one-seed neural results out of the verdicts
+    (it has no adjusted interval of its own) that compares a neural training with fewer
+    than three seeds on a side."""
+    import re
+
+    if not pd.isna(row.get("adj_low")) or not re.search(NEURAL, row["experiment"], re.I):
+        return False
+    seeds = row.get("seeds")
+    return min(int(n) for n in str(seeds if isinstance(seeds, str) else "1").split("/")) < MIN_SEEDS
+
+
 def file(rows: Sequence[Mapping]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows filed under the claims whose wording they test (:func:`filed`),
-    turned where the claim's side was second, and the rows set aside with ``why``."""
+    turned where the claim's side was second, and the rows set aside with ``why``
+    (those, and early one-seed neural rows: :func:`early_one_seed`)."""
     kept, aside = [], []
     for row in rows:
+        if early_one_seed(row):
+            aside.append(dict(row) | {"why": "a neural training with fewer than three seeds, recorded before the "
+                                             "chapters kept such results out of the verdicts"})
+            continue
         claim, turned, why = filed(row["claim"], row["experiment"])
         if claim is None:
             aside.append(dict(row) | {"why": why})
