@@ -67,8 +67,8 @@ def summary(found: claims.Assessment, link=lambda chapter: f"{chapter}.ipynb", e
     turns a chapter into the address of its page."""
     table = found.claims
     counts = table["verdict"].value_counts()
+    findings = "\n".join(f"{i}. {line}" for i, line in enumerate(key_findings(found, link), 1))
     if not every_claim:
-        findings = "\n".join(f"{i}. {line}" for i, line in enumerate(key_findings(found, link), 1))
         tally = ", ".join(f"{counts[v]} {v if v != 'pending' else 'not yet counted'}" for v in WORDS
                           if counts.get(v, 0))
         return findings + f"\n\nOf the article's {len(table)} claims: {tally}."
@@ -79,7 +79,6 @@ def summary(found: claims.Assessment, link=lambda chapter: f"{chapter}.ipynb", e
                          for i, r in mine.iterrows())
 
     tested = int((table["verdict"] != "pending").sum())
-    findings = "\n".join(f"{i}. {line}" for i, line in enumerate(key_findings(found, link), 1))
     head = (f"The counted evidence bears on {tested} of the article's {len(table)} claims, in "
             f"{len(found.experiments)} experiments ({len(found.evidence)} comparisons, each scored on held-out test "
             "documents, the systems chosen on validation). By verdict:")

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from mlstc.evaluation import stats
+from mlstc.results.claims import MIN_SEEDS  # one threshold: chapters apply it, the page reads it
 
 METRICS = ("micro_f1", "macro_f1")
-MIN_SEEDS = 3  # a neural result is evidence for a claim only with this many training seeds
 
 
 def if_seeds(claims: dict[str, str], seeds: int) -> dict[str, str]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -112,8 +113,6 @@ def swapped(experiment: str) -> str:
 
 def matches(claim: str, experiment: str) -> bool:
     """Whether ``experiment`` puts the claim's side first and its other side second."""
-    import re
-
     mine, other = SIDES[claim]
     first, second = sides(experiment)
     return bool(re.search(mine, first, re.I)) and bool(re.search(other, second, re.I))
@@ -206,15 +205,13 @@ COLUMNS = ["claim", "chapter", "dataset", "experiment", "metric", "delta", "low"
 
 
 NEURAL = r"LSTM|GRU|MiniLM|BERT|fine-tun|pretrain"
-MIN_SEEDS = 3  # as mlstc.book.verdicts.MIN_SEEDS, which chapters apply when they record
+MIN_SEEDS = 3  # a neural result is evidence for a claim only with this many training seeds
 
 
 def early_one_seed(row: Mapping) -> bool:
     """A row recorded before chapters kept one-seed neural results out of the verdicts
     (it has no adjusted interval of its own) that compares a neural training with fewer
     than three seeds on a side."""
-    import re
-
     if not pd.isna(row.get("adj_low")) or not re.search(NEURAL, row["experiment"], re.I):
         return False
     seeds = row.get("seeds")
