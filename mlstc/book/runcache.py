@@ -27,9 +27,11 @@ import shutil
 from functools import cache
 from pathlib import Path
 
+from mlstc.core import cache as caches
 from mlstc.core import code, folders, paths, storage
 
 NOT_IN_KEY = ("profile", "datasets", "data_dir")
+STORE = caches.Store("runs", bounded=False)  # pruned by :func:`prune`: the latest runs, not a size
 KEEP = 3  # runs kept per (profile, chapter, data set): each can hold a fine-tuned BERT (about 90 MB)
 
 
@@ -115,7 +117,7 @@ def run_key(notebook: str, parameters: dict) -> str:
 
 
 def entry(profile: str, notebook: str, dataset_key: str, key: str) -> Path:
-    return paths.cache_dir() / "runs" / profile / notebook / storage.slug(dataset_key) / key
+    return STORE.path(f"{profile}/{notebook}/{storage.slug(dataset_key)}/{key}")
 
 
 MODELS = "models"
@@ -137,7 +139,7 @@ def models_of(final: Path, dataset_key: str) -> list[Path]:
 def store(run, final: Path) -> None:
     """Copy each data set's result files (and saved models) of a finished run into the
     cache (nothing with ``MLSTC_CACHE=0``, :func:`mlstc.core.folders.enabled`)."""
-    if not folders.enabled("runs"):
+    if not STORE.enabled:
         return
     key = run_key(run.notebook, run.parameters)
     for dataset_key in run.specs:
@@ -152,7 +154,7 @@ def store(run, final: Path) -> None:
             for model in models_of(final, dataset_key):
                 shutil.copytree(model, tmp / MODELS / model.name)
 
-        folders.publish(folder, write)
+        STORE.put_folder(str(folder.relative_to(STORE.folder)), write)
         prune(folder.parent)
 
 
@@ -170,7 +172,7 @@ def restore(profile: str, notebook: str, dataset_key: str, parameters: dict, nam
             into: Path) -> Path | None:
     """Copy the cached files ``names`` of one data set into ``into``; the cache
     entry used, or ``None`` when there is none with all of them (or the cache is off)."""
-    if not folders.enabled("runs"):
+    if not STORE.enabled:
         return None
     folder = entry(profile, notebook, dataset_key, run_key(notebook, parameters))
     if not names or not all((folder / n).is_file() for n in names):

@@ -40,7 +40,6 @@ import datetime
 import hashlib
 import io
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,7 +47,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from mlstc.core import code, folders, paths, storage, system
+from mlstc.core import cache, code, folders, storage, system
 from mlstc.models import fitcompare
 
 if TYPE_CHECKING:
@@ -68,13 +67,14 @@ def _keras():
 ENV = folders.SWITCH_ENVS["fits"]  # 0/off/false/no: trains every time
 RESTORED = "fit cache: training skipped"  # how a restored training begins its line (the run log counts them)
 SIZE_ENV = folders.SIZE_ENVS["fits"]
+STORE = cache.Store("fits")  # <cache>/fits/<key>/: weights.npz or fitted.joblib, and record.json
 VERSIONS = ("keras", "keras-hub", "tensorflow", "numpy")
 FORMAT = 2  # how entries are keyed and stored; this module's own code is not in the keys, so a change here bumps it
 
 
 def enabled() -> bool:
     """Whether trainings are restored and kept (:func:`mlstc.core.folders.enabled`)."""
-    return folders.enabled("fits")
+    return STORE.enabled
 
 _collected: list[float] | None = None  # training seconds of the runs restored since the last summary
 
@@ -113,7 +113,7 @@ def _restored(line: str, seconds: float) -> None:
 
 
 def folder() -> Path:
-    return paths.fits_dir()
+    return STORE.folder
 
 
 def code_key(modules) -> str:
@@ -268,7 +268,7 @@ def restore(model: keras.Model, k: str) -> dict | None:
         return None  # cannot happen for an equal key; never load what does not fit
     model.set_weights(weights)
     record = json.loads((entry / "record.json").read_text())
-    os.utime(entry)  # recently used: kept longest
+    STORE.mark_used(entry)  # kept longest
     seconds = record.get("seconds", float("nan"))
     _restored(f"{RESTORED}, {model.name} restored from a run of {record.get('stored_at', '?')[:16]} "
               f"that trained {seconds / 60:.1f} min (key {k}; MLSTC_FIT_CACHE=0 trains again)", seconds)
@@ -291,9 +291,8 @@ def _now() -> str:
 
 
 def _publish(entry: Path, write: Callable[[Path], None]) -> Path:
-    """:func:`mlstc.core.folders.publish` the entry, then trim the cache."""
-    folders.publish(entry, write)
-    prune()
+    """Write the entry whole (:meth:`mlstc.core.cache.Store.put_folder`), then trim the cache."""
+    STORE.put_folder(entry.name, write)
     return entry
 
 
@@ -333,7 +332,7 @@ def size_limit() -> int:
 def prune(limit: int | None = None) -> list[Path]:
     """Remove the least recently used entries until the cache holds at most
     ``limit`` bytes (default :func:`size_limit`); the removed entries."""
-    return folders.prune(folder(), size_limit() if limit is None else limit)
+    return STORE.prune(limit)
 
 
 def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Sequence[str],
@@ -361,7 +360,7 @@ def estimator(kind: str, fit: Callable[[], T], *, settings: dict, data, loop: Se
     if hit:
         fitted = joblib.load(entry / "fitted.joblib")
         record = json.loads((entry / "record.json").read_text())
-        os.utime(entry)  # recently used: kept longest
+        STORE.mark_used(entry)  # kept longest
         more = f"; {detail(fitted)}" if detail else ""
         _restored(f"{RESTORED}, {kind} restored from a fit of {record.get('stored_at', '?')[:16]} that took "
                   f"{record.get('seconds', float('nan')) / 60:.1f} min{more} (key {entry.name}; "

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from mlstc.core import folders, paths, storage
+from mlstc.core import cache as caches
+from mlstc.core import storage
 from mlstc.text import batching, checkpoints, wordpieces
 
 log = logging.getLogger(__name__)  # a cache hit is logged, not shown in a chapter's output
+STORE = caches.Store("embeddings")  # <cache>/embeddings/, one .npy per (data set, checkpoint, length, texts)
 
 _frozen = cache(checkpoints.backbone)  # one backbone per checkpoint per process
 
@@ -36,7 +37,7 @@ def cache_file(dataset: str, checkpoint: str, max_length: int, texts) -> Path:
     resolved = checkpoints.resolve(checkpoint)
     key = storage.content_key(resolved, max_length, texts=texts)
     name = storage.slug(Path(resolved).name or "checkpoint")
-    return paths.cache_dir() / "embeddings" / f"{storage.slug(dataset)}__{name}__{max_length}__{key}.npy"
+    return STORE.path(f"{storage.slug(dataset)}__{name}__{max_length}__{key}.npy")
 
 
 def embed(
@@ -52,11 +53,9 @@ def embed(
 ) -> np.ndarray:
     """Mean-pooled (and L2-normalised) embeddings, shape ``(len(texts), hidden_dim)``."""
     texts = list(texts)
-    cache = cache and folders.enabled("embeddings")  # MLSTC_CACHE=0: computed every time
     path = cache_file(dataset, checkpoint, max_length, texts)
-    if cache and path.is_file():
+    if cache and STORE.get(path.name):  # MLSTC_CACHE=0: computed every time
         log.info("embeddings of %d %s texts read from the cache (%s)", len(texts), dataset, path.name)
-        os.utime(path)  # recently used: evicted last
         return np.load(path)
     model = _frozen(checkpoint)
     encoded = wordpieces.encode(texts, checkpoints.tokenizer(checkpoint), max_length)
@@ -75,6 +74,5 @@ def embed(
     if cache:
         buffer = io.BytesIO()
         np.save(buffer, out)
-        storage.atomic_write_bytes(path, buffer.getvalue())
-        folders.prune(path.parent, folders.size_limit("embeddings"))
+        STORE.put_bytes(path.name, buffer.getvalue())
     return out

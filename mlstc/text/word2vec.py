@@ -12,14 +12,15 @@ that they initialise a model's embedding layer.
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
 import numpy as np
 
-from mlstc.core import folders, paths, storage, system
+from mlstc.core import cache as caches
+from mlstc.core import storage, system
 
 log = logging.getLogger(__name__)  # a cache hit is logged, not shown in a chapter's output
+STORE = caches.Store("word2vec")  # <cache>/word2vec/<key>/vectors.kv
+VECTORS = "vectors.kv"
 
 
 def tokenize(texts) -> list[list[str]]:
@@ -44,19 +45,14 @@ def train(texts, *, dim: int = 128, epochs: int = 10, window: int = 5, min_count
     from gensim.models import KeyedVectors, Word2Vec
 
     texts = [str(t) for t in texts]
-    cache = cache and folders.enabled("word2vec")  # MLSTC_CACHE=0: trained every time
     key = storage.content_key(dim, epochs, window, min_count, seed, texts=texts)
-    path = paths.cache_dir() / "word2vec" / f"{key}.kv"
-    if cache and path.is_file():
-        log.info("word2vec vectors of %d texts read from the cache (%s)", len(texts), path.name)
-        os.utime(path)  # recently used: evicted last
-        return KeyedVectors.load(str(path))
+    if cache and (entry := STORE.get(key)) and (entry / VECTORS).is_file():  # MLSTC_CACHE=0: trained every time
+        log.info("word2vec vectors of %d texts read from the cache (%s)", len(texts), key)
+        return KeyedVectors.load(str(entry / VECTORS))
     model = Word2Vec(tokenize(texts), vector_size=dim, window=window, min_count=min_count, sg=1, epochs=epochs,
                      seed=seed, workers=1)  # one worker: reproducible
-    if cache:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        model.wv.save(str(path))
-        folders.prune(path.parent, folders.size_limit("word2vec"))
+    if cache:  # a folder entry: gensim may write large arrays beside the file it is given
+        STORE.put_folder(key, lambda folder: model.wv.save(str(folder / VECTORS)))
     return model.wv
 
 

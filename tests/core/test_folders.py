@@ -59,4 +59,5 @@ def test_word2vec_reads_and_writes_no_cache_when_caches_are_off(monkeypatch):
     assert not (paths.cache_dir() / "word2vec").exists()
     monkeypatch.delenv(folders.CACHE_ENV)
     word2vec.train(texts, dim=8, epochs=1)
-    assert len(list((paths.cache_dir() / "word2vec").glob("*.kv"))) == 1
+    assert len(list((paths.cache_dir() / "word2vec").glob(f"*/{word2vec.VECTORS}"))) == 1
+    assert word2vec.train(texts, dim=8, epochs=1).vector_size == 8  # read back from the entry
