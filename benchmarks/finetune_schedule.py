@@ -29,16 +29,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-import numpy as np
-
 from mlstc import data, results
 from mlstc.book import finetunes
 from mlstc.core import paths, profiles, storage, system
-from mlstc.evaluation import stats, thresholds
+from mlstc.evaluation import stats
 from mlstc.models import finetune
 
 TARGETS = {"tail_macro_f1": 0.25, "macro_f1": 0.55, "micro_f1": 0.885}  # issue #34, the best end-to-end loss
-GRID = np.unique(np.concatenate([np.geomspace(0.001, 0.04, 12).round(4), thresholds.DEFAULT_GRID]))  # chapter 06's
+GRID = finetunes.GRID  # chapter 06's
 SHOWN = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1"]
 
 

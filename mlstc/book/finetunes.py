@@ -21,6 +21,9 @@ from mlstc.evaluation import metrics, selection, stats, thresholds
 COUPLED = ("zlpr", "lsep", "softmax-ce")  # the losses that couple the labels of a document
 RULES = ("global", "per-label")  # the tuned rules every fine-tune is scored under
 SWEEP_RULES = ("0.5", *RULES)  # the sweep's heads are scored at 0.5 too
+# Chapter 06's threshold grid: the usual one plus low values, since a softmax spreads one
+# unit of score over all labels (benchmarks/finetune_schedule.py scores with it too).
+GRID = np.unique(np.concatenate([np.geomspace(0.001, 0.04, 12).round(4), thresholds.DEFAULT_GRID]))
 COLUMNS = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1"]
 VALIDATION = ["validation_macro_f1", "validation_macro_f1_crossfit"]
 SHORT = shown.NAMES | {"head_macro_f1": "head", "medium_macro_f1": "medium", "tail_macro_f1": "tail",
@@ -45,6 +48,14 @@ def extra(tuned, settings: dict, checkpoint: str, **more) -> dict:
     return {**settings, "per_label_thresholds": tuned.per_label_cuts, "history": tuned.history,
             "checkpoint": checkpoint or checkpoints.DEFAULT, "train_seconds": tuned.train_seconds,
             "restored_from_fit_cache": tuned.cached, **more}
+
+
+def seed_std(rows: list[dict], metrics=("micro_f1", "macro_f1", "subset_accuracy", "hamming_loss")) -> dict:
+    """The standard deviation over seeds of single runs (``rows``: one result row per
+    seed), per metric that every row has; empty with fewer than two rows."""
+    if len(rows) < 2:
+        return {}
+    return {m: float(np.std([r[m] for r in rows], ddof=1)) for m in metrics if all(m in r for r in rows)}
 
 
 @dataclass
@@ -108,6 +119,21 @@ class Study:
     def minutes(self) -> float:
         """Training minutes of every run (the stored runs' where the fit cache restored them)."""
         return sum(line["train min"] for line in self.lines)
+
+    def still_rising(self) -> list[str]:
+        """The runs (``"<loss>, seed <k>"``) that kept their last epoch: validation was
+        still improving when the schedule ended, so a longer one might have helped."""
+        return [f"{line['loss']}, seed {line['seed']}" for line in self.lines
+                if line["best epoch"] == line["epochs run"]]
+
+    def schedule_note(self) -> str:
+        """Whether the schedule was long enough, in a sentence: the runs that kept their
+        last epoch (:meth:`still_rising`), or that none did."""
+        rising, n = self.still_rising(), len(self.lines)
+        if rising:
+            return (f"{len(rising)} of {n} runs kept their last epoch ({'; '.join(rising)}): validation micro-F1 "
+                    "was still improving when the schedule ended")
+        return f"none of the {n} runs kept its last epoch: each peaked before the schedule ended"
 
     def runs(self) -> pd.DataFrame:
         """One row per ``(loss, seed)``: saved as, epochs run and kept, training minutes."""
@@ -192,7 +218,8 @@ class Sweep:
                         claims = {}
                         if rule == "per-label" and (rep, kind) == tuple(settings[0]) and name in COUPLED:
                             claim = "cross_entropy" if name == "softmax-ce" else "dependencies"
-                            claims = {claim: f"{rep} {kind} head: {name} vs BCE (per-label thresholds, {len(seeds)} seeds)"}
+                            claims = {claim: f"{rep} {kind} head: {name} vs BCE "
+                                             f"(per-label thresholds, {len(seeds)} seeds)"}
                         family.append(verdicts.Comparison(key, f"{rep} {kind}, {rule}: {name} vs BCE",
                                                           run.compare(y_test, base, other), claims))
                         keys += [{"setting": f"{rep} {kind}", "rule": rule, "loss": name}] * len(verdicts.METRICS)
@@ -211,10 +238,20 @@ class Sweep:
             probs = self.probs[(key, rep, kind, name, seeds[0])]
             row = means.loc["global"].to_dict()
             row |= {f"{m} per-label": means.loc["per-label", m] for m in ("micro_f1", "macro_f1", "tail_macro_f1")}
+            spread = part[part.rule == "global"][scores].std(ddof=1).fillna(0.0)  # seed sd of single runs
             extra = {"seeds": seeds, "rules": means.round(5).to_dict(orient="index"), "representation": rep,
-                     "head": kind, "loss": name, "micro_f1_seed_std": float(part[part.rule == "global"].micro_f1.std())}
+                     "head": kind, "loss": name, "seed_std": {m: float(v) for m, v in spread.items()}}
             run.save(corpora[key], sweep_name(rep, kind, name), row, probs=probs,
                      thresholds=self.cuts[(key, rep, kind, name, seeds[0], "global")], extra=extra)
+
+
+def describe(settings: dict, *, seeds: int, losses) -> str:
+    """One line on the fine-tunes about to run: chapter 03's settings, the schedule,
+    the seeds per loss and the losses."""
+    return (f"chapter 03's settings: max_length {settings['max_length']}, {settings['truncation']} truncation, "
+            f"learning rate {settings['learning_rate']}, batch {settings['batch_size']}, {settings['precision']}; "
+            f"{settings['epochs']} epochs, every one run, the best on validation kept; {seeds} seed(s) per loss; "
+            f"losses: {', '.join(losses)}")
 
 
 def sweep_name(rep: str, kind: str, loss: str) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlstc import ensembles, results
-from mlstc.book import prerequisites, runcache
+from mlstc.book import finetunes, prerequisites, runcache
 from mlstc.core import profiles
 
 SAVED = {"01_preprocessing": ["svm-tf-idf", "logreg-tf-idf", "svm-MiniLM-frozen"], "02_lstm": ["bilstm-attention"],
@@ -291,3 +291,21 @@ def grow(profile: str, dataset, name: str, probs: dict, seconds: float, *, seed:
     fit_seconds = time.perf_counter() - started
     members_seconds = train_seconds(profile, dataset.key, refitted.combiner.members, own={name: seconds})
     return Grown(combiner, before, refitted.probs, None if members_seconds is None else members_seconds + fit_seconds)
+
+
+def save_seeds(run, corpora: dict, rows: dict, others: dict) -> dict:
+    """Save the runs of each member with the seeds after the run's own (``others``:
+    ``(data set, member) -> trainings with .probs``, seeds ``run.seed + 1``, ...) as
+    ``<member>-seed<k>`` with their probabilities (:meth:`mlstc.book.setup.Run.keep`),
+    and record on the member's own result (its scores: ``rows[(data set, "member",
+    member)]``) every seed and the seed standard deviation of single runs per metric.
+    Per ``(data set, member)``, the other seeds' test decisions, for comparisons over
+    every seed."""
+    decided = {}
+    for (key, name), runs in others.items():
+        kept = run.keep_seeds(corpora[key], name, runs, seeds=range(run.seed + 1, run.seed + 1 + len(runs)))
+        if kept:
+            spread = finetunes.seed_std([rows[(key, "member", name)], *(k.row for k in kept)])
+            run.update(key, name, seeds=[run.seed + k for k in range(len(kept) + 1)], seed_std=spread)
+        decided[(key, name)] = [k.decisions for k in kept]
+    return decided

@@ -176,6 +176,15 @@ class Run:
                   extra={"per_label_thresholds": by_rule["per_label"][0], **(extra or {})})
         return Kept(scored, cuts, decisions, by_rule)
 
+    def keep_seeds(self, dataset: data.Dataset, model: str, runs: list, seeds=None) -> list[Kept]:
+        """:meth:`keep` each of ``runs`` (trainings with ``probs`` and ``history``) with
+        its seed (``seeds``; default: the run's seed, then the next ones), the run's own
+        seed as ``model`` and any other as :func:`mlstc.results.seed_name`, with its epochs
+        recorded; what each kept."""
+        seeds = list(range(self.seed, self.seed + len(runs)) if seeds is None else seeds)
+        return [self.keep(dataset, model if s == self.seed else results.seed_name(model, s), out.probs,
+                          extra={"seed": s}, **results.schedule(out)) for s, out in zip(seeds, runs)]
+
     def update(self, dataset: str, model: str, **extra) -> Path:
         """Add ``extra`` entries to a result this run has already saved (for what is
         known only later in the chapter, such as a tolerance from a seed study)."""

@@ -131,3 +131,26 @@ def test_mean_std_keeps_three_decimals_and_names_columns_in_words():
     shown = finetunes.mean_std(frame, ["tail_macro_f1", "micro_f1"])
     assert list(shown.columns) == ["tail macro-F1", "micro-F1"]
     assert shown.iloc[0].tolist() == ["0.213 ± 0.244", "0.850 ± 0.000"]
+
+
+def test_still_rising_names_the_runs_that_kept_their_last_epoch():
+    study = finetunes.Study(lines=[{"loss": "db", "seed": 0, "epochs run": 8, "best epoch": 8},
+                                   {"loss": "bce", "seed": 0, "epochs run": 8, "best epoch": 3},
+                                   {"loss": "db", "seed": 1, "epochs run": 5, "best epoch": 5}])
+    assert study.still_rising() == ["db, seed 0", "db, seed 1"]
+    assert study.schedule_note().startswith("2 of 3 runs kept their last epoch (db, seed 0; db, seed 1)")
+    assert finetunes.Study().still_rising() == [] and finetunes.Study().schedule_note().startswith("none of the 0")
+
+
+def test_describe_names_the_schedule_seeds_and_losses():
+    settings = {"max_length": 128, "truncation": "head", "learning_rate": 1e-4, "batch_size": 32,
+                "precision": "mixed_bfloat16", "epochs": 8}
+    line = finetunes.describe(settings, seeds=1, losses=["bce", "db"])
+    assert "max_length 128" in line and "8 epochs, every one run" in line and line.endswith("losses: bce, db")
+
+
+def test_seed_std_is_the_spread_of_single_runs_per_shared_metric():
+    rows = [{"micro_f1": 0.70, "macro_f1": 0.3}, {"micro_f1": 0.74, "macro_f1": 0.5, "hamming_loss": 0.1}]
+    spread = finetunes.seed_std(rows)
+    assert set(spread) == {"micro_f1", "macro_f1"} and np.isclose(spread["micro_f1"], np.std([0.70, 0.74], ddof=1))
+    assert finetunes.seed_std(rows[:1]) == {}

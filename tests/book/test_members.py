@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mlstc import ensembles
-from mlstc.book import members
+from mlstc.book import members, setup
 
 
 def test_gather_restores_a_chapter_run_alone_from_the_run_cache(tmp_path):
@@ -137,3 +137,34 @@ def test_the_pool_choice_lists_its_pools_and_records_how_a_combiner_was_fitted()
     assert choice.kept is kept
     assert choice.record("mean") == {"weights": {"a": 0.5, "b": 0.5}, "combiner_seconds": 1.3, "pool": ["a", "b"],
                                      "pool_choice": {"without": 0.80, "with": 0.85}}
+
+
+def test_save_seeds_saves_the_other_seeds_and_records_the_spread_on_the_member():
+    from types import SimpleNamespace
+
+    kept_rows = {"bigru-seed1": {"micro_f1": 0.70, "macro_f1": 0.30}, "bigru-seed2": {"micro_f1": 0.74, "macro_f1": 0.34}}
+
+    class Run:
+        seed, saved, updated = 0, [], {}
+
+        def keep(self, dataset, model, probs, *, extra=None, **row):
+            self.saved.append((model, extra, row))
+            return SimpleNamespace(row=kept_rows[model] | row, decisions=np.full((2, 3), len(self.saved)))
+
+        keep_seeds = setup.Run.keep_seeds
+
+        def update(self, dataset, model, **extra):
+            self.updated[(dataset, model)] = extra
+
+    history = {"loss": [1.0, 0.5], "val_micro_f1": [0.6, 0.7]}
+    runs = [SimpleNamespace(probs={"test": None}, history=history, train_seconds=1.0) for _ in range(2)]
+    run, first = Run(), {"micro_f1": 0.72, "macro_f1": 0.32, "validation_micro_f1": 0.8}
+    decided = members.save_seeds(run, {"reuters": None}, {("reuters", "member", "bigru"): first},
+                                 {("reuters", "bigru"): runs})
+    assert [m for m, _, _ in run.saved] == ["bigru-seed1", "bigru-seed2"]
+    assert [e["seed"] for _, e, _ in run.saved] == [1, 2] and run.saved[0][2]["best epoch"] == 2
+    recorded = run.updated[("reuters", "bigru")]
+    assert recorded["seeds"] == [0, 1, 2] and set(recorded["seed_std"]) == {"micro_f1", "macro_f1"}
+    assert np.isclose(recorded["seed_std"]["micro_f1"], np.std([0.72, 0.70, 0.74], ddof=1))
+    assert [int(d[0, 0]) for d in decided[("reuters", "bigru")]] == [1, 2]
+    assert members.save_seeds(run, {"sentfin": None}, {}, {("sentfin", "bigru"): []}) == {("sentfin", "bigru"): []}
