@@ -60,6 +60,7 @@ class Run:
     specs: dict = dataclasses.field(default_factory=dict)  # dataset key -> how it was named (name or path)
     sizes: dict = dataclasses.field(default_factory=dict)  # dataset key -> {split: documents} as loaded
     evidence: list = dataclasses.field(default_factory=list)
+    tests: list = dataclasses.field(default_factory=list)  # every test of the chapter's Holm families
     families: int = 0  # Holm families judged so far (mlstc.book.verdicts.judge)
 
     # --- time and data ------------------------------------------------------------
@@ -275,17 +276,18 @@ class Run:
         this chapter's earlier results for the same data sets), figures into
         ``results/<profile>/figures/``, and keep a copy in the run cache."""
         final = results.run_dir(self.profile.name, self.notebook)
-        if not any(self.staging.iterdir()) and not self.evidence:
+        if not any(self.staging.iterdir()) and not self.evidence and not self.tests:
             shutil.rmtree(self.staging, ignore_errors=True)
             print(f"{self.notebook} finished in {self.elapsed() / 60:.1f} min (no results to save)")
             quiet.glue_restored(self)
             return
         final.mkdir(parents=True, exist_ok=True)
-        if self.evidence:
+        if self.evidence or self.tests:
             previous = final / claims.FILE
             if previous.is_file():
                 shutil.copy2(previous, self.staging / claims.FILE)
-            claims.write(self.staging, self.notebook, self.evidence, replace_datasets=list(self.specs))
+            claims.write(self.staging, self.notebook, self.evidence, tests=self.tests,
+                         replace_datasets=list(self.specs))
         for key in self.specs:  # an earlier run's files for these data sets that this run did not write
             for old in final.glob(f"{storage.slug(key)}__*"):
                 if not (self.staging / old.name).exists():

@@ -14,9 +14,11 @@ What it checks, for one profile's ``results/<profile>/``:
 3. **Comparisons, Holm and outcomes.** An evidence row in a chapter's ``claims.json``
    whose two sides are saved results (``sources``) has its difference, standard error,
    interval, degrees of freedom and p-value computed again
-   (:func:`mlstc.evaluation.stats.compare`); where every test of its Holm family was
-   recomputed, the adjusted p-values and intervals too
-   (:func:`mlstc.book.verdicts.adjusted`), and the outcome word from them.
+   (:func:`mlstc.evaluation.stats.compare`). A chapter also records every test of its
+   Holm families, claims or not (``tests``: difference, standard error, degrees of
+   freedom and sources); those are computed again too, and where every test of a family
+   was recomputed, its adjusted p-values and intervals
+   (:func:`mlstc.book.verdicts.adjusted`) and the outcome words from them.
 4. **Pages drawn from the evidence** (:func:`mlstc.book.verify.evidence`): the verdict
    page (``90_verdicts``: every claim's verdict, its counts, intervals and the recipe
    table) is executed again from the committed results, and every text it shows or
@@ -34,6 +36,7 @@ cores.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -204,28 +207,40 @@ def _sides(profile: str, sources: dict, side: str, ds: data.Dataset) -> list[np.
         return None
 
 
+def _recompute(row: dict, profile: str, data_dir, computed: dict):
+    """The comparison table of an evidence row or family test, computed again from the
+    committed probabilities its ``sources`` name (one computation per comparison, both
+    metrics), or the reason it cannot be."""
+    sources = row.get("sources")
+    if not sources:
+        return "recorded before comparisons named their inputs"
+    if row["dataset"] not in data.LOADERS:
+        return "its data set is not one the package loads"
+    key = json.dumps([row["chapter"], row["dataset"], sources], sort_keys=True, default=str)
+    if key not in computed:
+        ds = _dataset(row["dataset"], int(sources["seed"]), profile, data_dir)
+        y_test = ds.split("test").y
+        a, b = _sides(profile, sources, "a", ds), _sides(profile, sources, "b", ds)
+        if a is None or b is None or results.fingerprint(y_test) != sources["labels"]:
+            computed[key] = ("a side is not a saved result with committed probabilities "
+                          "(runs of other seeds, a column subset or an unsaved system)")
+        else:
+            computed[key] = stats.compare(y_test, a, b, n_samples=sources["n_samples"], seed=sources["seed"],
+                                       **sources.get("options", {}))
+    return computed[key]
+
+
 def _comparisons(found: Evidence, profile: str, data_dir) -> None:
     families: dict[str, dict[int, float]] = defaultdict(dict)
-    rows = []
-    for path in sorted(paths.results_dir(profile).glob(f"*/{claims.FILE}")):
+    rows, computed = [], {}
+    files = sorted(paths.results_dir(profile).glob(f"*/{claims.FILE}"))
+    for path in files:
         for row in claims.read(path):
             where = f"{row['chapter']}/{row['dataset']}: {row['experiment']} ({row['metric']})"
-            sources = row.get("sources")
-            if not sources:
-                found.skip("comparison", where, "recorded before comparisons named their inputs")
+            table = _recompute(row, profile, data_dir, computed)
+            if isinstance(table, str):
+                found.skip("comparison", where, table)
                 continue
-            if row["dataset"] not in data.LOADERS:
-                found.skip("comparison", where, "its data set is not one the package loads")
-                continue
-            ds = _dataset(row["dataset"], int(sources["seed"]), profile, data_dir)
-            y_test = ds.split("test").y
-            a, b = _sides(profile, sources, "a", ds), _sides(profile, sources, "b", ds)
-            if a is None or b is None or results.fingerprint(y_test) != sources["labels"]:
-                found.skip("comparison", where, "a side is not a saved result with committed probabilities "
-                                                "(runs of other seeds, a column subset or an unsaved system)")
-                continue
-            table = stats.compare(y_test, a, b, n_samples=sources["n_samples"], seed=sources["seed"],
-                                  **sources.get("options", {}))
             again = table.loc[row["metric"]]
             for name in COMPARED:
                 if row.get(name) is not None:
@@ -237,6 +252,21 @@ def _comparisons(found: Evidence, profile: str, data_dir) -> None:
             if family:
                 families[family["id"]][family["index"]] = table.loc[[row["metric"]]]
                 rows.append((where, row, family, again))
+    for path in files:  # every test of the families (recorded since chapters keep them), claims or not
+        for test in claims.read_tests(path):
+            family = test["family"]
+            if family["index"] in families[family["id"]]:
+                continue  # an evidence row above
+            where = f"{test['chapter']}/{test['dataset']}: {test['experiment']} ({test['metric']})"
+            table = _recompute(test, profile, data_dir, computed)
+            if isinstance(table, str):
+                found.skip("family test", where, table)
+                continue
+            again = table.loc[test["metric"]]
+            for name in ("delta", "se"):
+                found.add("family test", where, name, test[name], float(again[name]))
+            found.add("family test", where, "df", math.inf if test["df"] is None else test["df"], float(again["df"]))
+            families[family["id"]][family["index"]] = table.loc[[test["metric"]]]
     for where, row, family, again in rows:
         recomputed = families[family["id"]]
         if len(recomputed) < family["size"]:

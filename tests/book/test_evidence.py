@@ -125,3 +125,51 @@ def test_the_page_check_compares_every_text_a_page_shows_and_ignores_images():
     found = evidence.Evidence("cpu")
     found.add("page", "90_verdicts", "cell 1", "<b>supported</b>", "<b>contradicted</b>")
     assert not found.ok and "DIFFERENT page 90_verdicts" in found.report()
+
+
+def test_a_family_whose_other_tests_bear_on_no_claim_is_adjusted_again_from_its_recorded_tests(data_dir):
+    """One claims row in a family of two: the other test is recorded among the
+    chapter's tests only, is computed again itself, and lets Holm be checked; a changed
+    standard error of that test is caught."""
+    from mlstc import data
+    from mlstc.evaluation import stats
+    from mlstc.results import claims
+
+    ds = data.load("sentfin")
+    y = ds.split("test").y
+    rng = np.random.default_rng(1)
+    folder = paths.results_dir("cpu") / "01_x"
+    decisions = {}
+    for name, noise in (("a", 0.7), ("b", 0.6)):  # errors on both sides, so differences move
+        probs = {split: np.clip(ds.split(split).y * 0.8 + rng.random(ds.split(split).y.shape) * noise, 0, 1)
+                 for split in ("validation", "test")}
+        path = results.save(notebook="01_x", dataset="sentfin", model=name, profile="cpu", seed=0, metrics={},
+                            label_names=ds.label_names, probs=probs, thresholds=0.5, folder=folder)
+        record = json.loads(path.read_text())
+        record["extra"]["from_stored"] = False
+        path.write_text(json.dumps(record))
+        decisions[name] = results.predictions_for("cpu", "01_x", ds, name)
+    table = stats.compare(y, decisions["a"], decisions["b"], n_samples=50, seed=0)
+    sources = {"labels": results.fingerprint(y), "n_samples": 50, "seed": 0, "options": {},
+               "a": [results.store.source(decisions["a"])], "b": [results.store.source(decisions["b"])]}
+    tests = stats.holm_family([(table.loc[m, "delta"], table.loc[m, "se"], table.loc[m, "df"]) for m in table.index])
+    family = {"id": "01_x/1", "size": 2}
+    m = table.index[0]
+    row = claims.evidence("ner", dataset="sentfin", experiment="b vs a", metric=m, delta=table.loc[m, "delta"],
+                          low=table.loc[m, "low"], high=table.loc[m, "high"], p=table.loc[m, "p"],
+                          p_holm=tests[0]["p_holm"], se=table.loc[m, "se"], df=table.loc[m, "df"],
+                          adjusted=(tests[0]["adj_low"], tests[0]["adj_high"]), sources=sources,
+                          outcome=stats.outcome(table.loc[m, "low"], table.loc[m, "high"], tests[0]["p_holm"]),
+                          family=family | {"index": 0})
+    recorded = [claims.family_test(dataset="sentfin", experiment="b vs a", metric=k, delta=table.loc[k, "delta"],
+                                   se=table.loc[k, "se"], df=table.loc[k, "df"], sources=sources,
+                                   family=family | {"index": i}) for i, k in enumerate(table.index)]
+    claims.write(folder, "01_x", [row], tests=recorded)
+    assert len(claims.read_tests(folder / claims.FILE)) == 2
+    found = evidence.check("cpu")
+    kinds = {c["kind"] for c in found.checked}
+    assert {"family test", "holm", "outcome"} <= kinds and found.ok, found.report()
+    recorded[1]["se"] *= 1.5
+    claims.write(folder, "01_x", [row], tests=recorded, replace_datasets=["sentfin"])
+    found = evidence.check("cpu")
+    assert [(c["kind"], c["name"]) for c in found.failed] == [("family test", "se")]
