@@ -228,27 +228,36 @@ COLUMNS = ["claim", "chapter", "dataset", "experiment", "metric", "delta", "low"
 
 NEURAL = r"LSTM|GRU|MiniLM|BERT|fine-tun|pretrain"
 MIN_SEEDS = 3  # a neural result is evidence for a claim only with this many training seeds
+# what names a neural training in an experiment (not frozen MiniLM features, nor a fine-tune only named as a
+# chapter 05 member, whose seeds that chapter weighs itself)
+TRAINED = r"LSTM|GRU|fine-tun|pretrain"
 
 
-def early_one_seed(row: Mapping) -> bool:
-    """A row recorded before chapters kept one-seed neural results out of the verdicts
-    (it has no adjusted interval of its own) that compares a neural training with fewer
-    than three seeds on a side."""
-    if not pd.isna(row.get("adj_low")) or not re.search(NEURAL, row["experiment"], re.I):
-        return False
+def one_seed(row: Mapping) -> str:
+    """Why a row that compares neural trainings has too few seeds to count, or ``""``.
+    A chapter keeps a comparison out when a neural side has fewer than three seeds
+    (:func:`mlstc.book.verdicts.if_seeds`); the page checks again. A row recorded
+    before the chapters did so (it has no adjusted interval of its own) is set aside
+    when either side has fewer; any later row when no side has three (a one-seed
+    neural comparison a chapter recorded anyway)."""
     seeds = row.get("seeds")
-    return min(int(n) for n in str(seeds if isinstance(seeds, str) else "1").split("/")) < MIN_SEEDS
+    counts = [int(n) for n in str(seeds if isinstance(seeds, str) else "1").split("/")]
+    if pd.isna(row.get("adj_low")):
+        return ("a neural training with fewer than three seeds, recorded before the chapters kept such results "
+                "out of the verdicts") if re.search(NEURAL, row["experiment"], re.I) and min(counts) < MIN_SEEDS else ""
+    if re.search(TRAINED, row["experiment"], re.I) and max(counts) < MIN_SEEDS:
+        return "neural trainings with fewer than three seeds on both sides"
+    return ""
 
 
 def file(rows: Sequence[Mapping]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows filed under the claims whose wording they test (:func:`filed`),
     turned where the claim's side was second, and the rows set aside with ``why``
-    (those, and early one-seed neural rows: :func:`early_one_seed`)."""
+    (those, and neural rows with too few seeds: :func:`one_seed`)."""
     kept, aside = [], []
     for row in rows:
-        if early_one_seed(row):
-            aside.append(dict(row) | {"why": "a neural training with fewer than three seeds, recorded before the "
-                                             "chapters kept such results out of the verdicts"})
+        if why := one_seed(row):
+            aside.append(dict(row) | {"why": why})
             continue
         claim, turned, why = filed(row["claim"], row["experiment"])
         if claim is None:

@@ -156,5 +156,9 @@ def test_an_early_one_seed_neural_row_is_set_aside():
     found = claims.assess("cpu")
     assert found.evidence["dataset"].tolist() == ["sentfin"]
     assert "fewer than three seeds" in found.aside.iloc[0]["why"]
-    # a row recorded under the current rules (its adjusted interval kept) is the chapter's call
-    assert not claims.early_one_seed({"experiment": "BiLSTM vs SVM", "seeds": "1/1", "adj_low": 0.01})
+    # a row recorded under the current rules (its adjusted interval kept): the chapter's call where a side has
+    # three seeds (a seedless SVM on the other), set aside where neither has
+    assert not claims.one_seed({"experiment": "BiLSTM vs SVM", "seeds": "1/3", "adj_low": 0.01})
+    assert "both sides" in claims.one_seed({"experiment": "end-to-end MiniLM fine-tune: db vs BCE", "seeds": "1/1",
+                                            "adj_low": 0.01})
+    assert not claims.one_seed({"experiment": "tf-idf + POS vs tf-idf, linear SVM", "seeds": "1/1", "adj_low": 0.0})
