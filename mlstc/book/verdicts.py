@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from mlstc.evaluation import stats
-from mlstc.results.claims import MIN_SEEDS, family_test  # one threshold: chapters apply it, the page reads it
+from mlstc.results import families
+from mlstc.results.claims import MIN_SEEDS  # one threshold: chapters apply it, the page reads it
 
 METRICS = ("micro_f1", "macro_f1")
 
@@ -71,7 +72,7 @@ def judge(run, comparisons: Sequence[Comparison], metrics: Sequence[str] = METRI
     for index, ((c, metric), test) in enumerate(zip(((c, m) for c in comparisons for m in metrics), family_tests)):
         row = c.table.loc[metric]
         if hasattr(run, "tests"):  # every test, so that `verify --evidence` can adjust the family again
-            run.tests.append(family_test(
+            run.tests.append(families.record(
                 dataset=c.dataset, experiment=c.name, metric=metric, delta=row["delta"], se=row["se"],
                 df=row.get("df"), sources=c.table.attrs.get("sources"), family=family | {"index": index}))
         for claim, experiment in c.claims.items():

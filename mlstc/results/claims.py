@@ -39,6 +39,7 @@ import pandas as pd
 
 from mlstc.core import paths, storage
 from mlstc.evaluation import stats
+from mlstc.results import families
 
 SCHEMA = "claims-1"
 FILE = "claims.json"
@@ -183,35 +184,18 @@ def evidence(claim: str, *, dataset: str, experiment: str, metric: str, delta: f
             **({"sources": dict(sources)} if sources else {}), **({"family": dict(family)} if family else {})}
 
 
-def family_test(*, dataset: str, experiment: str, metric: str, delta: float, se: float, df: float | None,
-                sources: Mapping | None, family: Mapping) -> dict:
-    """One test of a chapter's Holm family, whether or not it bears on a claim: what
-    ``verify --evidence`` needs to adjust the family again (its tests' differences,
-    standard errors and degrees of freedom, recomputed from ``sources``)."""
-    return {"dataset": dataset, "experiment": experiment, "metric": metric, "delta": float(delta),
-            "se": float(se), "df": None if df is None or not math.isfinite(df) else float(df),
-            **({"sources": dict(sources)} if sources else {}), "family": dict(family)}
-
-
 def write(folder: Path, chapter: str, rows: Sequence[Mapping], *, tests: Sequence[Mapping] = (),
           replace_datasets: Sequence[str] = ()) -> Path:
     """Write ``claims.json`` into ``folder``: the evidence ``rows`` and every test of
-    the chapter's Holm families (:func:`family_test`), keeping those of an earlier file
+    the chapter's Holm families (:func:`mlstc.results.families.record`), keeping those of an earlier file
     whose dataset is not in ``replace_datasets``."""
     path = Path(folder) / FILE
     replaced = set(replace_datasets)
-    kept, kept_tests = ([r for r in read(path) if r["dataset"] not in replaced],
-                        [t for t in read_tests(path) if t["dataset"] not in replaced]) if path.is_file() else ([], [])
+    earlier = (read(path), families.read(path)) if path.is_file() else ([], [])
+    kept, kept_tests = ([r for r in part if r["dataset"] not in replaced] for part in earlier)
     return storage.atomic_write_json(path, {"schema": SCHEMA, "chapter": chapter,
                                             "rows": kept + [dict(r) for r in rows],
                                             "tests": kept_tests + [dict(t) for t in tests]})
-
-
-def read_tests(path: Path) -> list[dict]:
-    """Every test of the Holm families recorded in one ``claims.json`` (none in a file
-    written before they were kept), each with its chapter."""
-    record = json.loads(Path(path).read_text())
-    return [t | {"chapter": record["chapter"]} for t in record.get("tests", [])]
 
 
 def read(path: Path) -> list[dict]:

@@ -49,7 +49,7 @@ import pandas as pd
 from mlstc import data
 from mlstc.core import paths, profiles
 from mlstc.evaluation import metrics, stats
-from mlstc.results import claims
+from mlstc.results import claims, families
 from mlstc.results import store as results
 
 TOLERANCE = 1e-9  # the same arrays and code give the same floats; this allows for a BLAS's summation order
@@ -231,7 +231,7 @@ def _recompute(row: dict, profile: str, data_dir, computed: dict):
 
 
 def _comparisons(found: Evidence, profile: str, data_dir) -> None:
-    families: dict[str, dict[int, float]] = defaultdict(dict)
+    by_family: dict[str, dict[int, float]] = defaultdict(dict)
     rows, computed = [], {}
     files = sorted(paths.results_dir(profile).glob(f"*/{claims.FILE}"))
     for path in files:
@@ -250,12 +250,12 @@ def _comparisons(found: Evidence, profile: str, data_dir) -> None:
                 found.add("comparison", where, "df", math.inf if row["df"] is None else row["df"], df)
             family = row.get("family")
             if family:
-                families[family["id"]][family["index"]] = table.loc[[row["metric"]]]
+                by_family[family["id"]][family["index"]] = table.loc[[row["metric"]]]
                 rows.append((where, row, family, again))
     for path in files:  # every test of the families (recorded since chapters keep them), claims or not
-        for test in claims.read_tests(path):
+        for test in families.read(path):
             family = test["family"]
-            if family["index"] in families[family["id"]]:
+            if family["index"] in by_family[family["id"]]:
                 continue  # an evidence row above
             where = f"{test['chapter']}/{test['dataset']}: {test['experiment']} ({test['metric']})"
             table = _recompute(test, profile, data_dir, computed)
@@ -266,9 +266,9 @@ def _comparisons(found: Evidence, profile: str, data_dir) -> None:
             for name in ("delta", "se"):
                 found.add("family test", where, name, test[name], float(again[name]))
             found.add("family test", where, "df", math.inf if test["df"] is None else test["df"], float(again["df"]))
-            families[family["id"]][family["index"]] = table.loc[[test["metric"]]]
+            by_family[family["id"]][family["index"]] = table.loc[[test["metric"]]]
     for where, row, family, again in rows:
-        recomputed = families[family["id"]]
+        recomputed = by_family[family["id"]]
         if len(recomputed) < family["size"]:
             found.skip("holm", where, "not every test of its Holm family is recomputable")
             continue

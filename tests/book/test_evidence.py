@@ -133,7 +133,7 @@ def test_a_family_whose_other_tests_bear_on_no_claim_is_adjusted_again_from_its_
     standard error of that test is caught."""
     from mlstc import data
     from mlstc.evaluation import stats
-    from mlstc.results import claims
+    from mlstc.results import claims, families
 
     ds = data.load("sentfin")
     y = ds.split("test").y
@@ -161,11 +161,11 @@ def test_a_family_whose_other_tests_bear_on_no_claim_is_adjusted_again_from_its_
                           adjusted=(tests[0]["adj_low"], tests[0]["adj_high"]), sources=sources,
                           outcome=stats.outcome(table.loc[m, "low"], table.loc[m, "high"], tests[0]["p_holm"]),
                           family=family | {"index": 0})
-    recorded = [claims.family_test(dataset="sentfin", experiment="b vs a", metric=k, delta=table.loc[k, "delta"],
+    recorded = [families.record(dataset="sentfin", experiment="b vs a", metric=k, delta=table.loc[k, "delta"],
                                    se=table.loc[k, "se"], df=table.loc[k, "df"], sources=sources,
                                    family=family | {"index": i}) for i, k in enumerate(table.index)]
     claims.write(folder, "01_x", [row], tests=recorded)
-    assert len(claims.read_tests(folder / claims.FILE)) == 2
+    assert len(families.read(folder / claims.FILE)) == 2
     found = evidence.check("cpu")
     kinds = {c["kind"] for c in found.checked}
     assert {"family test", "holm", "outcome"} <= kinds and found.ok, found.report()
