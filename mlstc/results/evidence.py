@@ -230,43 +230,42 @@ def _recompute(row: dict, profile: str, data_dir, computed: dict):
     return computed[key]
 
 
+def _check(found: Evidence, kind: str, row: dict, names, profile: str, data_dir, computed: dict):
+    """Compute one evidence row or family test again and compare ``names`` (and its
+    degrees of freedom where recorded: None is infinite, no seed part); ``(where,
+    table)``, the table ``None`` where it cannot be computed (counted, with why)."""
+    where = f"{row['chapter']}/{row['dataset']}: {row['experiment']} ({row['metric']})"
+    table = _recompute(row, profile, data_dir, computed)
+    if isinstance(table, str):
+        found.skip(kind, where, table)
+        return where, None
+    again = table.loc[row["metric"]]
+    for name in names:
+        if row.get(name) is not None:
+            found.add(kind, where, name, row[name], float(again[name]))
+    if "df" in row:  # recorded since the t rule
+        found.add(kind, where, "df", math.inf if row["df"] is None else row["df"], float(again["df"]))
+    return where, table
+
+
 def _comparisons(found: Evidence, profile: str, data_dir) -> None:
     by_family: dict[str, dict[int, float]] = defaultdict(dict)
     rows, computed = [], {}
     files = sorted(paths.results_dir(profile).glob(f"*/{claims.FILE}"))
     for path in files:
         for row in claims.read(path):
-            where = f"{row['chapter']}/{row['dataset']}: {row['experiment']} ({row['metric']})"
-            table = _recompute(row, profile, data_dir, computed)
-            if isinstance(table, str):
-                found.skip("comparison", where, table)
-                continue
-            again = table.loc[row["metric"]]
-            for name in COMPARED:
-                if row.get(name) is not None:
-                    found.add("comparison", where, name, row[name], float(again[name]))
-            if "df" in row:  # recorded since the t rule; None is infinite (no seed part)
-                df = float(again["df"])
-                found.add("comparison", where, "df", math.inf if row["df"] is None else row["df"], df)
-            family = row.get("family")
-            if family:
-                by_family[family["id"]][family["index"]] = table.loc[[row["metric"]]]
-                rows.append((where, row, family, again))
+            where, table = _check(found, "comparison", row, COMPARED, profile, data_dir, computed)
+            if table is not None and row.get("family"):
+                by_family[row["family"]["id"]][row["family"]["index"]] = table.loc[[row["metric"]]]
+                rows.append((where, row, row["family"], table.loc[row["metric"]]))
     for path in files:  # every test of the families (recorded since chapters keep them), claims or not
         for test in families.read(path):
             family = test["family"]
             if family["index"] in by_family[family["id"]]:
                 continue  # an evidence row above
-            where = f"{test['chapter']}/{test['dataset']}: {test['experiment']} ({test['metric']})"
-            table = _recompute(test, profile, data_dir, computed)
-            if isinstance(table, str):
-                found.skip("family test", where, table)
-                continue
-            again = table.loc[test["metric"]]
-            for name in ("delta", "se"):
-                found.add("family test", where, name, test[name], float(again[name]))
-            found.add("family test", where, "df", math.inf if test["df"] is None else test["df"], float(again["df"]))
-            by_family[family["id"]][family["index"]] = table.loc[[test["metric"]]]
+            _, table = _check(found, "family test", test, ("delta", "se"), profile, data_dir, computed)
+            if table is not None:
+                by_family[family["id"]][family["index"]] = table.loc[[test["metric"]]]
     for where, row, family, again in rows:
         recomputed = by_family[family["id"]]
         if len(recomputed) < family["size"]:
