@@ -106,20 +106,26 @@ class Run:
         return stats.table_row(y_true, y_pred, scores, n_samples=self.profile.bootstrap_samples, seed=self.seed,
                                **options)
 
-    def compare(self, y_true, a, b, **options):
+    def compare(self, y_true, a, b, *, columns=None, **options):
         """:func:`mlstc.evaluation.stats.compare` (``b - a``; a list of prediction
         matrices for several seeds) with the profile's bootstrap resamples and the
-        run's seed."""
+        run's seed; on the label ``columns`` only, where given (chapter 04 compares a
+        level of its hierarchy), the sides still named by their whole saved results."""
         from mlstc.evaluation import stats
 
-        table = stats.compare(y_true, a, b, n_samples=self.profile.bootstrap_samples, seed=self.seed, **options)
+        pick = (lambda m: np.asarray(m)[:, columns]) if columns is not None else (lambda m: m)
+        cut = lambda side: [pick(p) for p in side] if isinstance(side, list) else pick(side)  # noqa: E731
+        table = stats.compare(pick(y_true), cut(a), cut(b), n_samples=self.profile.bootstrap_samples, seed=self.seed,
+                              **options)
         # the saved results each side's predictions are (None where a side is not a saved
         # result), so that `verify --evidence` can compute this comparison again
-        table.attrs["sources"] = {"labels": results.fingerprint(y_true), "n_samples": self.profile.bootstrap_samples,
-                                  "seed": self.seed, "options": {k: v for k, v in options.items()
-                                                                 if isinstance(v, (bool, int, float, str))},
+        table.attrs["sources"] = {"labels": results.fingerprint(pick(y_true)),
+                                  "n_samples": self.profile.bootstrap_samples, "seed": self.seed,
+                                  "options": {k: v for k, v in options.items()
+                                              if isinstance(v, (bool, int, float, str))},
                                   **{side: [results.source(p) for p in stats.runs(pred)]
-                                     for side, pred in (("a", a), ("b", b))}}
+                                     for side, pred in (("a", a), ("b", b))},
+                                  **({"columns": [int(c) for c in columns]} if columns is not None else {})}
         return table
 
     @staticmethod
@@ -135,11 +141,15 @@ class Run:
 
     def save(self, dataset: data.Dataset, model: str, metrics_row: dict, *, probs: dict | None = None,
              thresholds=None, extra: dict | None = None, label_names: list[str] | None = None,
-             y_validation=None) -> Path:
+             y_validation=None, y_test=None) -> Path:
         """:func:`mlstc.results.save` into the staging folder. With ``thresholds``
         and validation probabilities the record also gets ``validation_micro_f1`` and
         ``validation_macro_f1`` (what the verdict page picks recipes by). Columns are
-        the dataset's labels unless ``label_names`` (and ``y_validation``) say otherwise."""
+        the dataset's labels unless ``label_names`` (with ``y_validation`` and, for a
+        row of one run, ``y_test``) say otherwise. A row of one run scored at
+        ``thresholds`` is checked against the stored arrays (``extra.from_stored``),
+        and the saved test decisions are noted, whatever the row, so that a comparison
+        made with them names this result as its source."""
         extra = dict(extra or {})
         row = dict(metrics_row)
         if probs is not None:  # from here on, exactly what the .npz will hold
@@ -152,12 +162,12 @@ class Run:
                 # validation scores the chapter gives (e.g. seed means, beside seed-mean test
                 # scores) win over those of the one run whose probabilities are saved
                 row = {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]} | row
-            if probs is not None and "test" in probs and label_names is None:
-                row, extra["from_stored"] = results.store.from_stored(row, dataset.split("test").y, probs["test"],
-                                                                      thresholds)
-                if extra["from_stored"]:
-                    results.register(results.threshold_predict(probs["test"], thresholds), self.notebook,
-                                     dataset.key, model)
+            if probs is not None and "test" in probs:
+                truth = dataset.split("test").y if label_names is None else y_test
+                if truth is not None:
+                    row, extra["from_stored"] = results.store.from_stored(row, truth, probs["test"], thresholds)
+                results.register(results.threshold_predict(probs["test"], thresholds), self.notebook, dataset.key,
+                                 model)
         return results.save(notebook=self.notebook, dataset=dataset.key, model=model, profile=self.profile.name,
                             seed=self.seed, metrics=row, label_names=label_names or dataset.label_names, probs=probs,
                             wall_time_s=self.elapsed(), extra=extra, folder=self.staging, thresholds=thresholds)

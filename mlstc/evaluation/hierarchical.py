@@ -14,6 +14,8 @@ Every function takes matrices over the nodes of a :class:`mlstc.data.Hierarchy`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from mlstc.evaluation import metrics
@@ -80,26 +82,45 @@ def evaluate_tree(tree, y_true, y_pred, scores=None) -> dict[str, float]:
     return evaluate(y_true, y_pred, scores, tree.parent_index(), levels)
 
 
-def score_seeds(tree, y_val, y_test, runs: list[dict]) -> tuple[dict, dict, list]:
+@dataclass
+class SeedScores:
+    """What :func:`score_seeds` found: the seed means of the test metrics and of the
+    validation micro- and macro-F1, the standard deviation over seeds of the test
+    metrics (empty for one seed), and per seed its test decisions, its row of metrics,
+    its threshold and the probabilities it was scored on."""
+
+    mean: dict
+    spread: dict
+    preds: list
+    rows: list
+    cuts: list
+    probs: list
+
+
+def score_seeds(tree, y_val, y_test, runs: list[dict], *, stored=None) -> SeedScores:
     """Score each seed's ``{"validation": P, "test": P}`` (probabilities over the
-    tree's nodes) with one global threshold tuned on validation: the seed means of
-    :func:`evaluate_tree`'s test metrics and of the validation micro- and macro-F1
-    (``validation_<metric>``), the standard deviation over seeds of the test metrics
-    (empty for one seed), and each seed's test predictions."""
+    tree's nodes) with one global threshold tuned on validation, by
+    :func:`evaluate_tree`. ``stored(P, threshold)``, if given, turns the probabilities
+    into what will be saved (:func:`mlstc.results.store.stored_or_float32`) before they
+    are scored, so that every saved number is what the saved arrays give."""
     import pandas as pd
 
     from mlstc.evaluation import thresholds
 
-    per_seed, preds, validation = [], [], []
+    rows, preds, cuts, scored = [], [], [], []
     for probs in runs:
         cut = thresholds.tune_global(y_val, probs["validation"])
+        probs = {split: stored(p, cut) for split, p in probs.items()} if stored else probs
         preds.append(probs["test"] >= cut)
-        validation.append(metrics.evaluate(y_val, probs["validation"] >= cut))
-        per_seed.append(evaluate_tree(tree, y_test, preds[-1], probs["test"]))
-    mean = pd.DataFrame(per_seed).mean().to_dict()
-    mean |= {f"validation_{m}": float(np.mean([v[m] for v in validation])) for m in ("micro_f1", "macro_f1")}
-    spread = pd.DataFrame(per_seed).std(ddof=1).to_dict() if len(per_seed) > 1 else {}
-    return mean, spread, preds
+        validation = metrics.evaluate(y_val, probs["validation"] >= cut)
+        rows.append(evaluate_tree(tree, y_test, preds[-1], probs["test"])
+                    | {f"validation_{m}": validation[m] for m in ("micro_f1", "macro_f1")})
+        cuts.append(float(cut))
+        scored.append(probs)
+    table = pd.DataFrame(rows)
+    test = table[[c for c in table.columns if not c.startswith("validation_")]]
+    spread = test.std(ddof=1).to_dict() if len(rows) > 1 else {}
+    return SeedScores(table.mean().to_dict(), spread, preds, rows, cuts, scored)
 
 
 def subsets(tree, label_names) -> dict[str, list[int]]:

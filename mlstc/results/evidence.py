@@ -9,15 +9,19 @@ What it checks, for one profile's ``results/<profile>/``:
    been rerun since the evidence went into git).
 2. **Metrics.** A result saved from its stored arrays (``extra.from_stored``: a single
    run scored at its saved thresholds) has every metric and interval of its row
-   computed again from those arrays and the data set's labels, with the profile's
-   bootstrap and the run's seed, and its validation scores too.
+   computed again from those arrays and the data set's labels (or, for chapter 04, its
+   hierarchy's nodes: :mod:`mlstc.results.rescore`), with the profile's bootstrap and
+   the run's seed, and its validation scores too. A row of seed means that names its
+   other seeds' results (``extra.seed_runs``) is the mean of all its seeds' rows
+   computed so, and its seed standard deviations too.
 3. **Comparisons, Holm and outcomes.** An evidence row in a chapter's ``claims.json``
    whose two sides are saved results (``sources``) has its difference, standard error,
    interval, degrees of freedom and p-value computed again
-   (:func:`mlstc.evaluation.stats.compare`). A chapter also records every test of its
-   Holm families, claims or not (``tests``: difference, standard error, degrees of
-   freedom and sources); those are computed again too, and where every test of a family
-   was recomputed, its adjusted p-values and intervals
+   (:func:`mlstc.evaluation.stats.compare`), on the label ``columns`` it names where it
+   compared some columns of its results (a level of a hierarchy). A chapter also
+   records every test of its Holm families, claims or not (``tests``: difference,
+   standard error, degrees of freedom and sources); those are computed again too, and
+   where every test of a family was recomputed, its adjusted p-values and intervals
    (:func:`mlstc.book.verdicts.adjusted`) and the outcome words from them.
 4. **Pages drawn from the evidence** (:func:`mlstc.book.verify.evidence`): the verdict
    page (``90_verdicts``: every claim's verdict, its counts, intervals and the recipe
@@ -48,8 +52,8 @@ import pandas as pd
 
 from mlstc import data
 from mlstc.core import paths, profiles
-from mlstc.evaluation import metrics, stats
-from mlstc.results import claims, families
+from mlstc.evaluation import stats
+from mlstc.results import claims, families, rescore
 from mlstc.results import store as results
 
 TOLERANCE = 1e-9  # the same arrays and code give the same floats; this allows for a BLAS's summation order
@@ -131,11 +135,12 @@ def _dataset(key: str, seed: int, profile: str, data_dir: str | None) -> data.Da
     return ds.head(profiles.resolve(profile).max_docs, seed=seed)
 
 
-def _labels(record: dict, data_dir) -> data.Dataset | None:
+def _truth(record: dict, data_dir) -> rescore.Truth | None:
+    """The labels over the result's columns (its data set's, or its hierarchy's nodes)."""
     if record["dataset"] not in data.LOADERS:
         return None
     ds = _dataset(record["dataset"], int(record["seed"]), record["profile"], data_dir)
-    return ds if list(record.get("label_names") or []) == list(ds.label_names) else None
+    return rescore.truth(ds, record.get("label_names"))
 
 
 def _probability_files(found: Evidence, records: list[dict]) -> dict[str, dict]:
@@ -166,45 +171,63 @@ def _probability_files(found: Evidence, records: list[dict]) -> dict[str, dict]:
 
 
 def _metrics(found: Evidence, records: list[dict], arrays: dict, data_dir) -> None:
+    by_name = {(r["notebook"], r["dataset"], r["model"]): r for r in records}
     for record in records:
         where = f"{record['notebook']}/{Path(record['path']).stem}"
         if record["path"] not in arrays:
             continue
         extra = record.get("extra") or {}
-        if not extra.get("from_stored"):
-            found.skip("metric", where, "scores not of its one stored run (seed means, another decision rule, "
-                                        "or saved before the evidence was committed)")
+        if not extra.get("from_stored") and not extra.get("seed_runs"):
+            found.skip("metric", where, "scores not of its one stored run (seed means of unsaved seeds, another "
+                                        "decision rule, or saved before the evidence was committed)")
             continue
-        ds = _labels(record, data_dir)
-        if ds is None:
+        labels = _truth(record, data_dir)
+        if labels is None:
             found.skip("metric", where, "its data set is not one the package loads, or its labels differ")
             continue
-        probs, cuts = arrays[record["path"]], extra["thresholds"]
         committed = record["metrics"]
-        y_test = ds.split("test").y
-        decisions = results.threshold_predict(probs["test"], cuts)
-        if "micro_f1_low" in committed:
-            again = stats.table_row(y_test, decisions, probs["test"],
-                                    n_samples=profiles.resolve(record["profile"]).bootstrap_samples,
-                                    seed=int(record["seed"]))
+        if extra.get("seed_runs"):
+            runs = [record, *(by_name.get((record["notebook"], record["dataset"], n)) for n in extra["seed_runs"])]
+            if any(r is None or r["path"] not in arrays for r in runs):
+                found.skip("metric", where, "a seed's run is not saved with its probabilities")
+                continue
+            again, spread = rescore.seed_means([rescore.score(r, arrays[r["path"]], labels) for r in runs])
+            for name, value in spread.items():
+                if name in (extra.get("seed_std") or {}):
+                    found.add("metric", where, f"seed_std {name}", extra["seed_std"][name], value)
         else:
-            again = metrics.evaluate(y_test, decisions, probs["test"])
-        if "validation" in probs:
-            val = metrics.evaluate(ds.split("validation").y, results.threshold_predict(probs["validation"], cuts))
-            again |= {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]}
+            n_samples = profiles.resolve(record["profile"]).bootstrap_samples if "micro_f1_low" in committed else None
+            again = rescore.score(record, arrays[record["path"]], labels, n_samples=n_samples)
         for name, value in again.items():
             if name in committed:
                 found.add("metric", where, name, committed[name], value)
 
 
 def _sides(profile: str, sources: dict, side: str, ds: data.Dataset) -> list[np.ndarray] | None:
+    """Each run's test decisions on one side of a comparison, over the data set's labels
+    or, where the comparison took some ``columns`` of its results, over those."""
     picked = sources.get(side) or []
     if not picked or any(s is None for s in picked):
         return None
     try:
-        return [results.predictions_for(profile, s["chapter"], ds, s["model"]) for s in picked]
-    except (FileNotFoundError, ValueError):
+        if "columns" not in sources:
+            return [results.predictions_for(profile, s["chapter"], ds, s["model"]) for s in picked]
+        return [_own_columns(profile, s, ds)[:, sources["columns"]] for s in picked]
+    except (FileNotFoundError, ValueError, IndexError):
         return None
+
+
+def _own_columns(profile: str, source: dict, ds: data.Dataset) -> np.ndarray:
+    record = results.load(profile, source["chapter"], ds.key, source["model"])
+    return rescore.decisions(record, results.load_probs(results.path(profile, source["chapter"], ds.key,
+                                                                     source["model"])))
+
+
+def _subset_truth(profile: str, sources: dict, ds: data.Dataset) -> np.ndarray | None:
+    """The test labels a comparison on some columns of its results was made with."""
+    first = sources["a"][0]
+    labels = rescore.truth(ds, results.load(profile, first["chapter"], ds.key, first["model"]).get("label_names"))
+    return None if labels is None else labels.y["test"][:, sources["columns"]]
 
 
 def _recompute(row: dict, profile: str, data_dir, computed: dict):
@@ -219,9 +242,10 @@ def _recompute(row: dict, profile: str, data_dir, computed: dict):
     key = json.dumps([row["chapter"], row["dataset"], sources], sort_keys=True, default=str)
     if key not in computed:
         ds = _dataset(row["dataset"], int(sources["seed"]), profile, data_dir)
-        y_test = ds.split("test").y
         a, b = _sides(profile, sources, "a", ds), _sides(profile, sources, "b", ds)
-        if a is None or b is None or results.fingerprint(y_test) != sources["labels"]:
+        y_test = ds.split("test").y if "columns" not in sources else (
+            _subset_truth(profile, sources, ds) if a is not None else None)
+        if a is None or b is None or y_test is None or results.fingerprint(y_test) != sources["labels"]:
             computed[key] = ("a side is not a saved result with committed probabilities "
                           "(runs of other seeds, a column subset or an unsaved system)")
         else:

@@ -116,8 +116,10 @@ def fingerprint(matrix) -> str:
 
 
 def register(decisions, notebook: str, dataset: str, model: str) -> None:
-    """Note that ``decisions`` are the test predictions of a saved result."""
-    _SOURCES[fingerprint(decisions)] = {"chapter": notebook, "dataset": dataset, "model": model}
+    """Note that ``decisions`` are the test predictions of a saved result. Where two
+    results have the same decisions (chapter 04's flat model and its coherent copy can),
+    the first one noted keeps them: either gives the same numbers again."""
+    _SOURCES.setdefault(fingerprint(decisions), {"chapter": notebook, "dataset": dataset, "model": model})
 
 
 def source(decisions) -> dict | None:

@@ -173,3 +173,56 @@ def test_a_family_whose_other_tests_bear_on_no_claim_is_adjusted_again_from_its_
     claims.write(folder, "01_x", [row], tests=recorded, replace_datasets=["sentfin"])
     found = evidence.check("cpu")
     assert [(c["kind"], c["name"]) for c in found.failed] == [("family test", "se")]
+
+
+def test_seed_means_over_a_hierarchys_nodes_and_a_comparison_of_some_columns_are_recomputed(data_dir):
+    """Chapter 04's way: results over every node of a hierarchy, a row of seed means
+    naming its other seeds' results, and a comparison on one level's columns whose
+    sides are named by their whole results."""
+    from mlstc import data
+    from mlstc.evaluation import hierarchical, stats
+    from mlstc.results import claims
+
+    ds = data.load("fiqa")
+    tree = data.Hierarchy.from_mapping(ds.hierarchy, ds.label_names, source="test")
+    nodes, y = list(tree.nodes), {s: tree.augment(ds.split(s).y, ds.label_names) for s in ("validation", "test")}
+    rng, folder, preds = np.random.default_rng(0), paths.results_dir("cpu") / "04_x", {}
+    for name, noise in (("flat", 0.5), ("deep", 0.4)):
+        runs = [{s: np.clip(y[s] * 0.7 + rng.random(y[s].shape) * noise, 0, 1) for s in y} for _ in range(2)]
+        found = hierarchical.score_seeds(tree, y["validation"], y["test"], runs, stored=results.store.stored_or_float32)
+        for s, model in enumerate((name, f"{name}-seed1")):
+            results.register(found.preds[s], "04_x", "fiqa", model)
+        results.save(notebook="04_x", dataset="fiqa", model=f"{name}-seed1", profile="cpu", seed=0,
+                     metrics=found.rows[1], label_names=nodes, probs=found.probs[1],
+                     thresholds=np.full(len(nodes), found.cuts[1]), extra={"from_stored": True}, folder=folder)
+        results.save(notebook="04_x", dataset="fiqa", model=name, profile="cpu", seed=0, metrics=found.mean,
+                     label_names=nodes, probs=found.probs[0], thresholds=np.full(len(nodes), found.cuts[0]),
+                     extra={"seeds": [0, 1], "seed_runs": [f"{name}-seed1"], "seed_std": found.spread},
+                     folder=folder)
+        preds[name] = found.preds
+    columns = hierarchical.subsets(tree, ds.label_names)["level 2"]
+    table = stats.compare(y["test"][:, columns], [p[:, columns] for p in preds["flat"]],
+                          [p[:, columns] for p in preds["deep"]], n_samples=50, seed=0)
+    sources = {"labels": results.fingerprint(y["test"][:, columns]), "n_samples": 50, "seed": 0, "options": {},
+               "a": [results.store.source(p) for p in preds["flat"]],
+               "b": [results.store.source(p) for p in preds["deep"]], "columns": columns}
+    p_holm = stats.holm(table["p"].to_numpy())
+    rows = [claims.evidence("hierarchical", dataset="fiqa", experiment="deep vs flat, level 2", metric=m,
+                            delta=table.loc[m, "delta"], low=table.loc[m, "low"], high=table.loc[m, "high"],
+                            p=table.loc[m, "p"], p_holm=float(p_holm[i]), se=table.loc[m, "se"], df=table.loc[m, "df"],
+                            sources=sources, outcome=stats.outcome(table.loc[m, "low"], table.loc[m, "high"], p_holm[i]),
+                            family={"id": "04_x/1", "index": i, "size": 2})
+            for i, m in enumerate(table.index)]
+    claims.write(folder, "04_x", rows)
+    found = evidence.check("cpu")
+    checked = {(c["kind"], c["where"], c["name"]) for c in found.checked}
+    assert found.ok, found.report()
+    assert {("metric", "04_x/fiqa__deep", "hierarchical_f1"), ("metric", "04_x/fiqa__deep", "seed_std micro_f1"),
+            ("comparison", "04_x/fiqa: deep vs flat, level 2 (macro_f1)", "p")} <= checked
+    assert not [s for s in found.skipped if s["where"].startswith("04_x")], found.skipped
+
+    path = folder / "fiqa__flat.json"
+    record = json.loads(path.read_text())
+    record["metrics"]["micro_f1"] += 1e-4  # a seed mean that its seeds' arrays do not give
+    path.write_text(json.dumps(record))
+    assert [(c["where"], c["name"]) for c in evidence.check("cpu").failed] == [("04_x/fiqa__flat", "micro_f1")]

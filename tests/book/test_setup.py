@@ -273,3 +273,26 @@ def test_run_scores_and_compares_with_the_profiles_bootstrap_and_the_runs_seed(t
     n = run.profile.bootstrap_samples
     assert run.score(y, a) == stats.table_row(y, a, n_samples=n, seed=3)
     pd.testing.assert_frame_equal(run.compare(y, a, b), stats.compare(y, a, b, n_samples=n, seed=3))
+
+
+def test_a_comparison_on_some_columns_names_the_whole_results_and_the_columns(tmp_path):
+    import pandas as pd
+
+    from mlstc import results
+    from mlstc.book.setup import Run
+    from mlstc.core import profiles
+    from mlstc.evaluation import stats
+
+    run = Run("04_x", profiles.resolve("smoke"), 3, {}, tmp_path)
+    rng = np.random.default_rng(1)
+    y, a, b = ((rng.random((60, 5)) < 0.3).astype(int) for _ in range(3))
+    results.register(a, "04_x", "toy", "flat")
+    results.register(b, "04_x", "toy", "deep")
+    columns, n = [1, 3, 4], run.profile.bootstrap_samples
+    table = run.compare(y, a, b, columns=columns)
+    pd.testing.assert_frame_equal(table, stats.compare(y[:, columns], a[:, columns], b[:, columns], n_samples=n,
+                                                       seed=3))
+    sources = table.attrs["sources"]
+    assert sources["columns"] == columns and sources["labels"] == results.fingerprint(y[:, columns])
+    assert [s["model"] for s in sources["a"] + sources["b"]] == ["flat", "deep"]
+    assert "columns" not in run.compare(y, a, b).attrs["sources"]

@@ -63,9 +63,23 @@ def test_score_seeds_averages_seeds_and_tunes_a_threshold_per_seed():
     y_val, y_test = (rng.random((40, 4)) < 0.4).astype(int), (rng.random((30, 4)) < 0.4).astype(int)
     runs = [{"validation": np.clip(y_val * 0.6 + rng.random(y_val.shape) * 0.5, 0, 1),
              "test": np.clip(y_test * 0.6 + rng.random(y_test.shape) * 0.5, 0, 1)} for _ in range(2)]
-    mean, spread, preds = hierarchical.score_seeds(tree, y_val, y_test, runs)
+    found = hierarchical.score_seeds(tree, y_val, y_test, runs)
+    mean, spread, preds = found.mean, found.spread, found.preds
     assert len(preds) == 2 and preds[0].shape == y_test.shape
     one = [hierarchical.evaluate_tree(tree, y_test, p, r["test"])["micro_f1"] for p, r in zip(preds, runs)]
     assert mean["micro_f1"] == pytest.approx(np.mean(one)) and spread["micro_f1"] == pytest.approx(np.std(one, ddof=1))
-    assert 0 < mean["validation_micro_f1"] <= 1
-    assert hierarchical.score_seeds(tree, y_val, y_test, runs[:1])[1] == {}  # one seed: no spread
+    assert 0 < mean["validation_micro_f1"] <= 1 and "validation_micro_f1" not in spread
+    assert [r["micro_f1"] for r in found.rows] == one and len(found.cuts) == 2
+    assert hierarchical.score_seeds(tree, y_val, y_test, runs[:1]).spread == {}  # one seed: no spread
+
+
+def test_score_seeds_scores_what_will_be_stored():
+    tree = _tree(("A", "A/x", "A/y", "B"))
+    rng = np.random.default_rng(1)
+    y_val, y_test = (rng.random((20, 4)) < 0.5).astype(int), (rng.random((20, 4)) < 0.5).astype(int)
+    runs = [{"validation": rng.random((20, 4)), "test": rng.random((20, 4))}]
+    calls = []
+    found = hierarchical.score_seeds(tree, y_val, y_test, runs,
+                                     stored=lambda p, cut: calls.append(cut) or np.round(p, 1))
+    assert calls == [found.cuts[0]] * 2
+    assert np.array_equal(found.probs[0]["test"], np.round(runs[0]["test"], 1))

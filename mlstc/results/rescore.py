@@ -1,0 +1,79 @@
+"""A saved result scored again from its committed arrays, for ``verify --evidence``.
+
+A result's columns are its data set's labels, or (chapter 04) the nodes of the data
+set's hierarchy, group nodes included: :func:`truth` gives the labels over either. A
+result's decisions are its stored probabilities at its saved thresholds
+(:func:`decisions`), and :func:`score` computes its row from them the way the chapter
+did (:func:`mlstc.evaluation.hierarchical.evaluate_tree` over a hierarchy's nodes). A
+row of seed means names the results of its other seeds (``extra.seed_runs``), and
+:func:`seed_means` averages the rows of all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mlstc import data
+from mlstc.evaluation import hierarchical, metrics, stats
+from mlstc.results import store
+
+SPLITS = ("validation", "test")
+
+
+@dataclass(frozen=True)
+class Truth:
+    """The labels over a result's columns, per split, and the hierarchy whose nodes
+    those columns are (``None`` for the data set's own labels)."""
+
+    y: dict
+    tree: data.Hierarchy | None = None
+
+
+def truth(ds: data.Dataset, label_names) -> Truth | None:
+    """The labels of ``ds`` over ``label_names``: its own labels, or every node of its
+    hierarchy (ancestors of a true label true); ``None`` where they are neither."""
+    names = list(label_names or [])
+    if names == list(ds.label_names):
+        return Truth({s: ds.split(s).y for s in SPLITS})
+    if not ds.hierarchy:
+        return None
+    try:
+        tree = data.Hierarchy.from_mapping(ds.hierarchy, ds.label_names, source=f"{ds.name}'s hierarchy")
+    except data.HierarchyError:
+        return None
+    if list(tree.nodes) != names:
+        return None
+    return Truth({s: tree.augment(ds.split(s).y, ds.label_names) for s in SPLITS}, tree)
+
+
+def decisions(record: dict, probs: dict, split: str = "test") -> np.ndarray:
+    """The result's decisions on ``split``, over its own columns."""
+    return store.threshold_predict(probs[split], record["extra"]["thresholds"])
+
+
+def score(record: dict, probs: dict, labels: Truth, *, n_samples: int | None = None) -> dict:
+    """The result's row from its stored arrays: test metrics (with intervals, from
+    ``n_samples`` bootstrap resamples and the result's seed, where given), a
+    hierarchy's figures over its nodes, and validation micro- and macro-F1."""
+    y_test, test = labels.y["test"], decisions(record, probs)
+    if n_samples:
+        row = stats.table_row(y_test, test, probs["test"], n_samples=n_samples, seed=int(record["seed"]))
+    else:
+        row = metrics.evaluate(y_test, test, probs["test"])
+    if labels.tree is not None:
+        row |= hierarchical.evaluate_tree(labels.tree, y_test, test, probs["test"])
+    if "validation" in probs:
+        val = metrics.evaluate(labels.y["validation"], decisions(record, probs, "validation"))
+        row |= {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]}
+    return row
+
+
+def seed_means(rows: list[dict]) -> tuple[dict, dict]:
+    """The mean of each metric over the seeds' rows, and the standard deviation of the
+    test metrics, as :func:`mlstc.evaluation.hierarchical.score_seeds` computes them."""
+    table = pd.DataFrame(rows)
+    test = table[[c for c in table.columns if not c.startswith("validation_")]]
+    return table.mean().to_dict(), (test.std(ddof=1).to_dict() if len(rows) > 1 else {})
