@@ -196,6 +196,18 @@ class Run:
         return [self.keep(dataset, model if s == self.seed else results.seed_name(model, s), out.probs,
                           extra={"seed": s}, **results.schedule(out)) for s, out in zip(seeds, runs)]
 
+    def save_other_seeds(self, dataset: data.Dataset, model: str, seeds, rows, probs, cuts, **columns) -> list[str]:
+        """Save every seed after the first of a system scored seed by seed (its row of
+        metrics, its probabilities and its one global threshold) under
+        :func:`mlstc.results.seed_name`, so that ``verify --evidence`` can compute the
+        seed means saved as ``model`` again; the names, for its ``extra.seed_runs``.
+        ``columns``: :meth:`save`'s ``label_names``, ``y_validation`` and ``y_test``."""
+        names = [results.seed_name(model, s) for s in seeds[1:]]
+        for name, s, row, p, cut in zip(names, seeds[1:], rows[1:], probs[1:], cuts[1:]):
+            self.save(dataset, name, row, probs=p, thresholds=np.full(np.shape(p["test"])[-1], cut),
+                      extra={"seed": s}, **columns)
+        return names
+
     def update(self, dataset: str, model: str, **extra) -> Path:
         """Add ``extra`` entries to a result this run has already saved (for what is
         known only later in the chapter, such as a tolerance from a seed study)."""

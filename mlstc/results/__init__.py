@@ -6,6 +6,7 @@ model) (:mod:`~mlstc.results.store`: ``mlstc.results.save``, ``load_probs``,
 Results stand above the models: they record what models produced, and import none.
 """
 
+from mlstc.results.recipes import recipes
 from mlstc.results.store import (
                                  ENCODING,
                                  SCHEMA,
@@ -17,7 +18,6 @@ from mlstc.results.store import (
                                  predictions_for,
                                  probs_for,
                                  quantize,
-                                 recipes,
                                  records,
                                  register,
                                  run_dir,

@@ -296,3 +296,22 @@ def test_a_comparison_on_some_columns_names_the_whole_results_and_the_columns(tm
     assert sources["columns"] == columns and sources["labels"] == results.fingerprint(y[:, columns])
     assert [s["model"] for s in sources["a"] + sources["b"]] == ["flat", "deep"]
     assert "columns" not in run.compare(y, a, b).attrs["sources"]
+
+
+def test_the_other_seeds_of_a_system_are_saved_each_from_its_own_arrays(tmp_path, own_csv):
+    from mlstc import data, results
+    from mlstc.book.setup import Run
+    from mlstc.core import profiles
+    from mlstc.evaluation import metrics
+
+    ds = data.load(str(own_csv))
+    run = Run("04_x", profiles.resolve("smoke"), 0, {}, tmp_path)
+    rng = np.random.default_rng(0)
+    probs = [{s: rng.random(ds.split(s).y.shape) for s in ("validation", "test")} for _ in range(3)]
+    rows = [metrics.evaluate(ds.split("test").y, p["test"] >= 0.5, p["test"]) for p in probs]
+    names = run.save_other_seeds(ds, "flat", [0, 4, 5], rows, probs, [0.5] * 3)
+    assert names == ["flat-seed4", "flat-seed5"]
+    saved = [json.loads((run.staging / f"{ds.key}__{n}.json").read_text()) for n in names]
+    assert [r["extra"]["seed"] for r in saved] == [4, 5] and all(r["extra"]["from_stored"] for r in saved)
+    assert saved[1]["metrics"]["micro_f1"] == rows[2]["micro_f1"]
+    assert results.store.source(probs[1]["test"] >= 0.5)["model"] == "flat-seed4"

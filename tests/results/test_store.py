@@ -70,6 +70,15 @@ def test_one_recipe_per_objective_each_chosen_on_validation():
     assert table.loc[("toy", "cheapest within 1 point"), "model"] == "small"  # "tail" is 2 points behind
 
 
+def test_another_seed_of_a_system_is_not_a_recipe_of_its_own():
+    common = {"notebook": "03_x", "dataset": "toy", "profile": "smoke", "seed": 0, "label_names": ["a"]}
+    results.save(model="bert", metrics={"micro_f1": 0.80, "validation_micro_f1": 0.85}, **common)
+    results.save(model="bert-seed1", metrics={"micro_f1": 0.81, "validation_micro_f1": 0.90}, **common)
+    results.save(model="svm-seed9", metrics={"micro_f1": 0.70, "validation_micro_f1": 0.86}, **common)  # no "svm"
+    table = results.recipes("smoke")
+    assert table.loc[("toy", "best micro-F1"), "model"] == "svm-seed9"  # bert-seed1's lucky seed is not picked
+
+
 def test_arrays_from_another_run_are_refused():
     path = results.save(notebook="nb", dataset="d", model="m", profile="smoke", seed=0, metrics={},
                         probs={"test": np.ones((2, 2))})
