@@ -103,8 +103,6 @@ def score_seeds(tree, y_val, y_test, runs: list[dict], *, stored=None) -> SeedSc
     :func:`evaluate_tree`. ``stored(P, threshold)``, if given, turns the probabilities
     into what will be saved (:func:`mlstc.results.store.stored_or_float32`) before they
     are scored, so that every saved number is what the saved arrays give."""
-    import pandas as pd
-
     from mlstc.evaluation import thresholds
 
     rows, preds, cuts, scored = [], [], [], []
@@ -117,10 +115,17 @@ def score_seeds(tree, y_val, y_test, runs: list[dict], *, stored=None) -> SeedSc
                     | {f"validation_{m}": validation[m] for m in ("micro_f1", "macro_f1")})
         cuts.append(float(cut))
         scored.append(probs)
+    return SeedScores(*seed_summary(rows), preds, rows, cuts, scored)
+
+
+def seed_summary(rows: list[dict]) -> tuple[dict, dict]:
+    """The mean of each metric over the seeds' rows, and the standard deviation over
+    seeds of the test metrics (not of ``validation_*``; empty for one seed)."""
+    import pandas as pd
+
     table = pd.DataFrame(rows)
     test = table[[c for c in table.columns if not c.startswith("validation_")]]
-    spread = test.std(ddof=1).to_dict() if len(rows) > 1 else {}
-    return SeedScores(table.mean().to_dict(), spread, preds, rows, cuts, scored)
+    return table.mean().to_dict(), (test.std(ddof=1).to_dict() if len(rows) > 1 else {})
 
 
 def subsets(tree, label_names) -> dict[str, list[int]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from mlstc import data
 from mlstc.evaluation import hierarchical, metrics, stats
@@ -59,12 +58,13 @@ def score(record: dict, probs: dict, labels: Truth, *, n_samples: int | None = N
     ``n_samples`` bootstrap resamples and the result's seed, where given), a
     hierarchy's figures over its nodes, and validation micro- and macro-F1."""
     y_test, test = labels.y["test"], decisions(record, probs)
+    row = {}
     if n_samples:
         row = stats.table_row(y_test, test, probs["test"], n_samples=n_samples, seed=int(record["seed"]))
-    else:
-        row = metrics.evaluate(y_test, test, probs["test"])
-    if labels.tree is not None:
+    if labels.tree is not None:  # metrics.evaluate's figures and the hierarchy's
         row |= hierarchical.evaluate_tree(labels.tree, y_test, test, probs["test"])
+    elif not n_samples:
+        row = metrics.evaluate(y_test, test, probs["test"])
     if "validation" in probs:
         val = metrics.evaluate(labels.y["validation"], decisions(record, probs, "validation"))
         row |= {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]}
@@ -72,8 +72,6 @@ def score(record: dict, probs: dict, labels: Truth, *, n_samples: int | None = N
 
 
 def seed_means(rows: list[dict]) -> tuple[dict, dict]:
-    """The mean of each metric over the seeds' rows, and the standard deviation of the
-    test metrics, as :func:`mlstc.evaluation.hierarchical.score_seeds` computes them."""
-    table = pd.DataFrame(rows)
-    test = table[[c for c in table.columns if not c.startswith("validation_")]]
-    return table.mean().to_dict(), (test.std(ddof=1).to_dict() if len(rows) > 1 else {})
+    """The seed means and standard deviations, as chapter 04 computed them
+    (:func:`mlstc.evaluation.hierarchical.seed_summary`)."""
+    return hierarchical.seed_summary(rows)
