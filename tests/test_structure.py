@@ -151,3 +151,21 @@ def test_no_function_exceeds_sixty_lines():
                     long.add((path.relative_to(PACKAGE).as_posix(), node.name))
     assert long <= LONG_IN_FIT_KEYS, f"functions over {MAX_FUNCTION_LINES} lines: {sorted(long - LONG_IN_FIT_KEYS)}"
     assert LONG_IN_FIT_KEYS <= long, f"now short, take them off LONG_IN_FIT_KEYS: {sorted(LONG_IN_FIT_KEYS - long)}"
+
+
+def test_the_linter_reads_every_module_and_test():
+    """ruff's excludes name the top-level executed copies (``./book``), not every
+    folder called ``book``: the package's ``mlstc/book`` and ``tests/book`` are linted."""
+    import shutil
+    import subprocess
+    import sys
+
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (requirements-dev.txt)")
+    root = PACKAGE.parent
+    listed = subprocess.run([ruff, "check", "--show-files", "."], cwd=root, capture_output=True, text=True,
+                            check=True).stdout
+    linted = {Path(line.strip()).resolve() for line in listed.splitlines() if line.strip().endswith(".py")}
+    wanted = set(modules()) | {p.resolve() for p in (root / "tests").rglob("*.py")}
+    assert wanted and not sorted(str(p.relative_to(root)) for p in wanted - linted)

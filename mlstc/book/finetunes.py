@@ -163,6 +163,7 @@ class Sweep:
     preds: dict[tuple, np.ndarray] = field(default_factory=dict)
     probs: dict[tuple, dict] = field(default_factory=dict)
     cuts: dict[tuple, np.ndarray] = field(default_factory=dict)
+    val_preds: dict[tuple, np.ndarray] = field(default_factory=dict)  # validation decisions, keyed like preds
     seconds: float = 0.0  # training time of the joint runs (the stored runs' where the fit cache restored them)
 
     def add(self, key: str, rep: str, kind: str, seed: int, losses, trained, x: dict, y: dict) -> None:
@@ -173,23 +174,29 @@ class Sweep:
 
         joint_seconds = trained[0][2]["train_seconds"]
         self.seconds += joint_seconds
-        train_counts = y["train"].sum(0)
         for name, (model, loss, history) in zip(losses, trained):
             probs = {split: heads.predict_scores(model, loss, x[split]) for split in ("validation", "test")}
-            for rule in SWEEP_RULES:
-                cut = cuts(rule, y["validation"], probs["validation"], self.grid)
-                pred = thresholds.predict(probs["test"], cut)
-                val = metrics.evaluate(y["validation"], thresholds.predict(probs["validation"], cut))
-                self.rows.append({"dataset": key, "representation": rep, "head": kind, "loss": name, "seed": seed,
-                                  "rule": rule, "validation_micro_f1": val["micro_f1"],
-                                  "validation_macro_f1": val["macro_f1"],
-                                  **{m: v for m, v in metrics.evaluate(y["test"], pred).items()
-                                     if m in ("micro_f1", "macro_f1")},
-                                  **metrics.group_macro_f1(y["test"], pred, train_counts),
-                                  "epochs": len(history["loss"]), "seconds": joint_seconds / len(losses)})
-                self.preds[(key, rep, kind, name, seed, rule)] = pred
-                self.cuts[(key, rep, kind, name, seed, rule)] = cut
-            self.probs[(key, rep, kind, name, seed)] = probs
+            self.record((key, rep, kind, name, seed), probs, y, epochs=len(history["loss"]),
+                        seconds=joint_seconds / len(losses))
+
+    def record(self, head: tuple, probs: dict, y: dict, *, epochs: int, seconds: float) -> None:
+        """Score one head, ``(dataset, representation, head kind, loss, seed)``, from
+        its validation and test ``probs`` under each rule: its rows, decisions,
+        thresholds and probabilities."""
+        key, rep, kind, name, seed = head
+        for rule in SWEEP_RULES:
+            cut = cuts(rule, y["validation"], probs["validation"], self.grid)
+            pred, val_pred = (thresholds.predict(probs[split], cut) for split in ("test", "validation"))
+            val = metrics.evaluate(y["validation"], val_pred)
+            self.rows.append({"dataset": key, "representation": rep, "head": kind, "loss": name, "seed": seed,
+                              "rule": rule, "validation_micro_f1": val["micro_f1"],
+                              "validation_macro_f1": val["macro_f1"],
+                              **{m: v for m, v in metrics.evaluate(y["test"], pred).items()
+                                 if m in ("micro_f1", "macro_f1")},
+                              **metrics.group_macro_f1(y["test"], pred, y["train"].sum(0)),
+                              "epochs": epochs, "seconds": seconds})
+            self.preds[(*head, rule)], self.val_preds[(*head, rule)], self.cuts[(*head, rule)] = pred, val_pred, cut
+        self.probs[head] = probs
 
     @property
     def table(self) -> pd.DataFrame:
@@ -229,20 +236,30 @@ class Sweep:
         """Save one result per data set, representation, head and loss (named by
         :func:`sweep_name`): the test scores' means over seeds under the global rule,
         the per-label rule's beside them, every rule's means in ``extra``; the first
-        seed's probabilities and its global thresholds."""
-        scores = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1", "validation_micro_f1"]
+        seed's probabilities and its global thresholds; and every seed's validation
+        and test decisions under each tuned rule, bit-packed (``extra.seed_decisions``
+        says which), so that ``verify --evidence`` computes the means and every
+        comparison made with them again. Save before comparing: a comparison names
+        the saved decisions it used."""
+        from mlstc.results import rescore
+
+        scores = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1", "validation_micro_f1",
+                  "validation_macro_f1"]
         for (key, rep, kind, name), part in self.table.groupby(["dataset", "representation", "head", "loss"],
                                                                sort=False):
             seeds = [int(s) for s in dict.fromkeys(part["seed"])]
             means = part.groupby("rule")[scores].mean()
-            probs = self.probs[(key, rep, kind, name, seeds[0])]
             row = means.loc["global"].to_dict()
             row |= {f"{m} per-label": means.loc["per-label", m] for m in ("micro_f1", "macro_f1", "tail_macro_f1")}
             spread = part[part.rule == "global"][scores].std(ddof=1).fillna(0.0)  # seed sd of single runs
+            decisions = {rescore.decision_name(split, rule, s): kept[(key, rep, kind, name, s, rule)]
+                         for split, kept in (("test", self.preds), ("validation", self.val_preds))
+                         for rule in RULES for s in seeds}
             extra = {"seeds": seeds, "rules": means.round(5).to_dict(orient="index"), "representation": rep,
-                     "head": kind, "loss": name, "seed_std": {m: float(v) for m, v in spread.items()}}
-            run.save(corpora[key], sweep_name(rep, kind, name), row, probs=probs,
-                     thresholds=self.cuts[(key, rep, kind, name, seeds[0], "global")], extra=extra)
+                     "head": kind, "loss": name, "seed_std": {m: float(v) for m, v in spread.items()},
+                     "seed_decisions": {"seeds": seeds, "rules": list(RULES)}}
+            run.save(corpora[key], sweep_name(rep, kind, name), row, probs=self.probs[(key, rep, kind, name, seeds[0])],
+                     thresholds=self.cuts[(key, rep, kind, name, seeds[0], "global")], extra=extra, decisions=decisions)
 
 
 def describe(settings: dict, *, seeds: int, losses) -> str:

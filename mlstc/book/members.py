@@ -261,8 +261,8 @@ def save_for_objectives(run, dataset, choice: PoolChoice, scored: dict, *, own: 
         round_trip.append({"dataset": dataset.key, "objective": objective.replace("_f1", "-F1"), "combiner": chosen,
                            "members": len(loaded.members),
                            "largest probability difference": float(abs(reloaded_probs - probs["test"]).max()),
-                           **{f"{m.replace('_f1', '-F1')} scored → reloaded": f"{scored[chosen][m]:.3f} → {reloaded[m]:.3f}"
-                              for m in ("micro_f1", "macro_f1")},
+                           **{f"{m.replace('_f1', '-F1')} scored → reloaded":
+                              f"{scored[chosen][m]:.3f} → {reloaded[m]:.3f}" for m in ("micro_f1", "macro_f1")},
                            "min": (time.perf_counter() - started) / 60})
     return by_objective, round_trip
 

@@ -25,20 +25,26 @@ def findings() -> str:
 
 
 def times() -> str:
-    """:func:`mlstc.book.runner.cache_times` of ``results/cpu/run_log.jsonl`` as a
+    """:func:`mlstc.book.runlog.cache_times` of ``results/cpu/run_log.jsonl`` as a
     Markdown table (chapter, cold and warm minutes, and the book's sum): the README and
     the environment page read one record."""
-    from mlstc.book import runner
+    from mlstc.book import runlog
 
-    frame = runner.cache_times(paths.project_root() / "results" / PROFILE / "run_log.jsonl")
+    frame = runlog.cache_times(paths.project_root() / "results" / PROFILE / "run_log.jsonl")
 
     def minutes(value) -> str:
         return "" if value is None or value != value else f"{value:.1f}"
 
     lines = ["| chapter | cold (min) | warm (min) |", "| --- | ---: | ---: |"]
+    marked = False
     for name, row in frame.iterrows():
         label = f"**{name}**" if name.startswith("book") else name.replace("_", " ")
-        lines.append(f"| {label} | {minutes(row['cold fit cache (min)'])} | {minutes(row['warm fit cache (min)'])} |")
+        cold = minutes(row["cold fit cache (min)"])
+        if cold and row["cold run of this code"] in ("no", "?"):
+            cold, marked = f"{cold} †", True
+        lines.append(f"| {label} | {cold} | {minutes(row['warm fit cache (min)'])} |")
+    if marked:
+        lines += ["", "† a cold run of earlier (or unrecorded) code: the chapter has changed since."]
     return "\n".join(lines)
 
 

@@ -24,9 +24,8 @@ import threading
 import time
 from pathlib import Path
 
-from mlstc.book import shown
+from mlstc.book import runlog, shown
 from mlstc.core import paths, profiles
-from mlstc.models import fitcache
 
 CHAIN_ENV = "MLSTC_PREREQUISITE_CHAIN"  # the chapters a prerequisite run is made for (set by prerequisites.ensure)
 
@@ -100,123 +99,11 @@ def execute(
     final = output_dir / notebook.name
     shutil.move(partial, final)
     if log:
-        log_run(final, made_for=made_for)
+        runlog.log_run(final, made_for=made_for)
     print(f"[{time.strftime('%H:%M:%S')}] {notebook.name}: done in {time.perf_counter() - started:.0f} s -> "
           f"{shown.path(final)}",
           flush=True)
     return final
-
-
-RESTORED_SUMMARY = re.compile(r"fit cache: (\d+) trainings? restored")  # a notebook cell's one line (fitcache)
-
-
-def restored_trainings(notebook: dict) -> int:
-    """How many training runs an executed notebook restored from the fit cache: the
-    count its last cell glued (:data:`mlstc.book.quiet.RESTORED_KEY`), or, for a run
-    before that, the count in each cell's summary line, or one per line of a run that
-    printed one line per training."""
-    from mlstc.book import quiet
-
-    outputs = [o for c in notebook.get("cells", []) for o in c.get("outputs", [])]
-    for o in outputs:
-        if (o.get("metadata") or {}).get("scrapbook", {}).get("name") == quiet.RESTORED_KEY:
-            return int(next(v for k, v in o["data"].items() if k.endswith("text/plain")))
-    texts = ["".join(o.get("text", "")) for o in outputs if o.get("output_type") == "stream"]
-    return sum(t.count(fitcache.RESTORED) + sum(int(n) for n in RESTORED_SUMMARY.findall(t)) for t in texts)
-
-
-def _run_entry(path: Path) -> dict:
-    notebook = json.loads(Path(path).read_text())
-    meta = notebook["metadata"].get("papermill", {})
-    name = Path(meta.get("input_path") or path).stem  # the source's name, wherever the executed copy lies
-    return {"notebook": name, "profile": meta.get("parameters", {}).get("profile", "?"),
-            "started": (meta.get("start_time") or "")[:19], "minutes": round((meta.get("duration") or 0) / 60, 1),
-            "trainings restored": restored_trainings(notebook)}
-
-
-def log_run(executed: Path, log: Path | None = None, *, made_for: str = "") -> dict:
-    """Add a successful run (an executed notebook) to its profile's run log,
-    ``results/<profile>/run_log.jsonl``: notebook, start, minutes and trainings
-    restored, plus the machine's cores. The book's copy keeps only a chapter's last
-    run; the log keeps every run, so that a chapter's time with a cold and with a
-    warm fit cache both stay on record (:func:`cache_times`). A run already logged
-    (same notebook and start) is not added twice.
-
-    A chapter run as another's prerequisite (``made_for``: the chain of chapters
-    it was run for, as :mod:`~mlstc.book.prerequisites` passes it) is logged with
-    ``prerequisite for``; it ran on the data sets that chapter needed, not the
-    book's. The chapter that waited for it gets those minutes as ``prerequisite
-    minutes`` (its own prerequisites', logged before it ends), so that its own time
-    is ``minutes`` less them."""
-    entry = _run_entry(executed) | {"cpu_count": os.cpu_count()}
-    log = log or paths.results_dir(entry["profile"]) / "run_log.jsonl"
-    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
-    if any((e["notebook"], e["started"]) == (entry["notebook"], entry["started"]) for e in entries):
-        return entry
-    if made_for:
-        entry["prerequisite for"] = made_for
-    waited = sum(e["minutes"] for e in entries if e.get("prerequisite for", "").split(",")[-1] == entry["notebook"]
-                 and e["started"] >= entry["started"])
-    if waited:
-        entry["prerequisite minutes"] = round(waited, 1)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as f:
-        f.write(json.dumps(entry) + "\n")
-    return entry
-
-
-def cache_times(log: Path):
-    """Each chapter's latest logged run with a cold fit cache (nothing restored) and
-    with a warm one (some training restored), in minutes of its own (less any
-    prerequisite chapters it waited for; runs made as another chapter's prerequisite
-    are left out, having run on fewer data sets), and a last row with the book's sum
-    taking each chapter's warm run where one was logged, its cold run otherwise (the
-    row's name says how many chapters had a warm run). A chapter that trains nothing
-    (00, 90) has only cold runs; chapter 01's spaCy and embedding caches were as each
-    run found them. A run that restored some trainings and made others counts as
-    warm; its minutes say how warm."""
-    import pandas as pd
-
-    columns = ["cold fit cache (min)", "cold run started", "warm fit cache (min)", "warm run started",
-               "trainings restored"]
-    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
-    latest = {}
-    for e in sorted(entries, key=lambda e: e["started"]):
-        if "prerequisite for" not in e and not e["notebook"].startswith("99"):
-            latest[(e["notebook"], e["trainings restored"] > 0)] = e
-
-    def own(e):
-        return e and round(e["minutes"] - e.get("prerequisite minutes", 0), 1)
-
-    rows = {}
-    for name in sorted({n for n, _ in latest}):
-        cold, warm = latest.get((name, False)), latest.get((name, True))
-        rows[name] = [own(cold), cold and cold["started"], own(warm), warm and warm["started"],
-                      warm["trainings restored"] if warm else 0]
-    if not rows:
-        return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("notebook")
-    best = frame["warm fit cache (min)"].fillna(frame["cold fit cache (min)"])
-    label = f"book ({frame['warm run started'].notna().sum()} chapters warm, the rest cold)"
-    frame.loc[label] = [round(frame["cold fit cache (min)"].sum(), 1), None, round(best.sum(), 1), None,
-                        int(frame["trainings restored"].sum())]
-    return frame
-
-
-def run_times(folder: Path | None = None):
-    """Per executed notebook in ``book/``: profile, start, minutes (papermill's
-    metadata) and how many training runs it restored from the fit cache instead of
-    training (0: everything it trained, it trained in those minutes)."""
-    import pandas as pd
-
-    columns = ["profile", "started", "minutes", "trainings restored"]
-    rows = [_run_entry(path) for path in sorted((folder or paths.project_root() / "book").glob("[0-9][0-9]_*.ipynb"))
-            if not path.stem.startswith("99")]
-    if not rows:
-        return pd.DataFrame(columns=["notebook", *columns])
-    frame = pd.DataFrame(rows).set_index("notebook")
-    frame.loc["all chapters"] = ["", "", round(frame["minutes"].sum(), 1), int(frame["trainings restored"].sum())]
-    return frame
 
 
 def build(strict: bool = True) -> None:

@@ -130,8 +130,7 @@ class Run:
 
     @staticmethod
     def glue(values: dict | None = None, **named) -> None:
-        """Glue each value under its name for the prose (MyST-NB ``{glue}``), showing
-        nothing here."""
+        """Glue each value under its name for the prose (MyST-NB ``{glue}``), unshown."""
         from myst_nb import glue
 
         for name, value in {**(values or {}), **named}.items():
@@ -141,7 +140,7 @@ class Run:
 
     def save(self, dataset: data.Dataset, model: str, metrics_row: dict, *, probs: dict | None = None,
              thresholds=None, extra: dict | None = None, label_names: list[str] | None = None,
-             y_validation=None, y_test=None) -> Path:
+             y_validation=None, y_test=None, decisions: dict | None = None) -> Path:
         """:func:`mlstc.results.save` into the staging folder. With ``thresholds``
         and validation probabilities the record also gets ``validation_micro_f1`` and
         ``validation_macro_f1`` (what the verdict page picks recipes by). Columns are
@@ -149,7 +148,8 @@ class Run:
         row of one run, ``y_test``) say otherwise. A row of one run scored at
         ``thresholds`` is checked against the stored arrays (``extra.from_stored``),
         and the saved test decisions are noted, whatever the row, so that a comparison
-        made with them names this result as its source."""
+        made with them names this result as its source; so are ``decisions`` (name ->
+        matrix, saved bit-packed beside it: other seeds' or rules')."""
         extra = dict(extra or {})
         row = dict(metrics_row)
         if probs is not None:  # from here on, exactly what the .npz will hold
@@ -168,9 +168,12 @@ class Run:
                     row, extra["from_stored"] = results.store.from_stored(row, truth, probs["test"], thresholds)
                 results.register(results.threshold_predict(probs["test"], thresholds), self.notebook, dataset.key,
                                  model)
+        for name, matrix in (decisions or {}).items():
+            results.register(matrix, self.notebook, dataset.key, model, name)
         return results.save(notebook=self.notebook, dataset=dataset.key, model=model, profile=self.profile.name,
                             seed=self.seed, metrics=row, label_names=label_names or dataset.label_names, probs=probs,
-                            wall_time_s=self.elapsed(), extra=extra, folder=self.staging, thresholds=thresholds)
+                            wall_time_s=self.elapsed(), extra=extra, folder=self.staging, thresholds=thresholds,
+                            decisions=decisions)
 
     def keep(self, dataset: data.Dataset, model: str, probs: dict, *, extra: dict | None = None, **row) -> Kept:
         """The usual end of a training: one global threshold tuned on validation (the

@@ -109,11 +109,13 @@ def claims_table(found: claims.Assessment) -> str:
         mine = decisive[decisive["claim"] == claim_id]
         effects = "".join(f"<div>{html.escape(e['dataset'])}, {html.escape(e['experiment'])}: "
                           f"<b>{html.escape(claims.effect(e))}</b> ({e['verdict']})</div>"
-                          for _, e in mine.iterrows()) or ("<div>no counted evidence yet: its chapters have not run, or their comparisons wait for "
-                                "three training seeds or were set aside (below)</div>")
+                          for _, e in mine.iterrows()) or (
+            "<div>no counted evidence yet: its chapters have not run, or their comparisons wait for "
+            "three training seeds or were set aside (below)</div>")
         counts = f"<br><small>{html.escape(r.counts)}</small>" if r.experiments else ""
-        body.append(f"<tr><td>{claim_html(claim_id)}</td><td style='overflow-wrap:normal'><b style='color:{COLOURS[r.verdict]}'>"
-                    f"{html.escape(r.verdict)}</b>{counts}</td><td>{effects}</td><td>{chapter_links(r.chapters)}</td></tr>")
+        body.append(f"<tr><td>{claim_html(claim_id)}</td><td style='overflow-wrap:normal'>"
+                    f"<b style='color:{COLOURS[r.verdict]}'>{html.escape(r.verdict)}</b>{counts}</td>"
+                    f"<td>{effects}</td><td>{chapter_links(r.chapters)}</td></tr>")
     return (STYLE + "<table class='mlstc'><colgroup><col style='width:24%'><col style='width:19%'>"
             "<col style='width:50%'><col style='width:7%'></colgroup><thead><tr><th>the article says</th>"
             "<th style='overflow-wrap:normal'>verdict</th><th>decisive effects: data set, experiment, effect in points "
@@ -124,7 +126,9 @@ def forest_rows(found: claims.Assessment) -> pd.DataFrame:
     """The decisive effects as :func:`mlstc.book.plots.forest` draws them: a label,
     the effect and its Holm-adjusted interval."""
     decisive = found.decisive()
-    metric = lambda m: m.replace("_f1", "-F1").replace("binary_accuracy", "accuracy")
+    def metric(m):
+        return m.replace("_f1", "-F1").replace("binary_accuracy", "accuracy")
+
     return decisive.assign(
         label=[f"{claims.BY_ID[c].id.replace('_', ' ')}: {d}, {metric(m)}"
                for c, d, m in zip(decisive["claim"], decisive["dataset"], decisive["metric"])],
@@ -136,7 +140,8 @@ def evidence_sections(found: claims.Assessment) -> str:
     experiment, metric, effect with its 95% and adjusted intervals, adjusted p,
     verdict and seeds."""
     ev = found.evidence.copy()
-    ev["effect"] = [f"{_points(d)} [{_points(lo)}, {_points(hi)}]" for d, lo, hi in zip(ev["delta"], ev["low"], ev["high"])]
+    ev["effect"] = [f"{_points(d)} [{_points(lo)}, {_points(hi)}]"
+                    for d, lo, hi in zip(ev["delta"], ev["low"], ev["high"])]
     ev["adjusted"] = [f"[{_points(lo)}, {_points(hi)}]" for lo, hi in zip(ev["adj_low"], ev["adj_high"])]
     ev["p_shown"] = [f"{p:.3f}" if p >= 0.001 else "< 0.001" for p in ev["p_adjusted"]]
     ev["metric"] = ev["metric"].str.replace("_f1", "-F1").str.replace("binary_accuracy", "binary accuracy")
@@ -145,7 +150,8 @@ def evidence_sections(found: claims.Assessment) -> str:
         mine = ev[ev["claim"] == claim_id]
         if not len(mine):
             continue
-        rows = "".join(f"<tr><td>{r.chapter[:2]}</td><td>{html.escape(r.dataset)}</td><td>{html.escape(r.experiment)}</td>"
+        rows = "".join(f"<tr><td>{r.chapter[:2]}</td><td>{html.escape(r.dataset)}</td>"
+                       f"<td>{html.escape(r.experiment)}</td>"
                        f"<td>{r.metric}</td><td>{r.effect}</td><td>{r.adjusted}</td><td>{html.escape(r.p_shown)}</td>"
                        f"<td>{r.verdict}</td><td>{r.seeds}</td></tr>" for r in mine.itertuples())
         sections.append(f"<details><summary><b>{claim_html(claim_id)}</b>: {len(mine)} comparisons</summary>"

@@ -111,6 +111,16 @@ def against(row: dict, bars: dict[str, float]) -> pd.DataFrame:
                                                              "high": float})
 
 
+NAMES = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "tail_macro_f1": "tail macro-F1"}
+
+
+def shown_against(table: pd.DataFrame):
+    """:func:`against`'s table as a page shows it: metrics named in words, scores and
+    bounds to three decimals."""
+    return table.rename(index=lambda m: NAMES.get(m, m.replace("_", " "))).style.format(
+        "{:.3f}", subset=["target", "test", "low", "high"])
+
+
 def phrase(outcome: str) -> str:
     """An outcome of :func:`against` as a verb phrase for prose: ``reaches``,
     ``misses``, ``is within noise of``."""

@@ -35,9 +35,9 @@ from pathlib import Path
 import pandas as pd
 
 from mlstc import results
-from mlstc.results import evidence
-from mlstc.book import runner
+from mlstc.book import runlog, runner
 from mlstc.core import cpu, paths, storage, system
+from mlstc.results import evidence
 
 DEFAULT_TOLERANCE = 1e-3
 NOT_COMPARED = ("second", "minute", "epoch", "time", "per_s", "docs/s", "memory")
@@ -194,7 +194,7 @@ def verify(chapter: str, profile: str | None = None) -> Verified:
         try:
             executed = runner.execute(notebook, profile, parameters, output_dir=tmp / "book",
                                       environment={"MLSTC_EXTRA_DATASETS": ""})
-            restored = runner.restored_trainings(json.loads(Path(executed).read_text()))
+            restored = runlog.restored_trainings(json.loads(Path(executed).read_text()))
             rerun = [r for r in results.records(profile) if r["notebook"] == notebook.stem]
         finally:
             if previous is None:

@@ -10,9 +10,11 @@ from mlstc.results.recipes import recipes
 from mlstc.results.store import (
                                  ENCODING,
                                  SCHEMA,
+                                 decisions_for,
                                  dequantize,
                                  fingerprint,
                                  load,
+                                 load_decisions,
                                  load_probs,
                                  path,
                                  predictions_for,
@@ -32,6 +34,6 @@ from mlstc.results.store import (
                                  threshold_predict,
 )
 
-__all__ = ["ENCODING", "SCHEMA", "dequantize", "fingerprint", "load", "load_probs", "path", "predictions_for",
-           "probs_for", "quantize", "recipes", "records", "register", "run_dir", "save", "schedule", "seed_name",
-           "seed_names", "source", "stem", "stored", "table", "threshold_predict"]
+__all__ = ["ENCODING", "SCHEMA", "decisions_for", "dequantize", "fingerprint", "load", "load_decisions", "load_probs",
+           "path", "predictions_for", "probs_for", "quantize", "recipes", "records", "register", "run_dir", "save",
+           "schedule", "seed_name", "seed_names", "source", "stem", "stored", "table", "threshold_predict"]

@@ -40,6 +40,7 @@ cores.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import defaultdict
@@ -163,11 +164,19 @@ def _probability_files(found: Evidence, records: list[dict]) -> dict[str, dict]:
             arrays[record["path"]] = results.load_probs(Path(record["path"]))
             found.add("probability file", where, "sha256", record["probs"]["sha256"], record["probs"]["sha256"])
         except ValueError:
-            import hashlib
-
             found.add("probability file", where, "sha256", record["probs"]["sha256"],
                       hashlib.sha256(npz.read_bytes()).hexdigest())
+    for record in records:  # decisions saved beside a result (other seeds', other rules')
+        if record.get("decisions"):
+            _decision_file(found, record)
     return arrays
+
+
+def _decision_file(found: Evidence, record: dict) -> None:
+    where, entry = f"{record['notebook']}/{Path(record['path']).stem}", record["decisions"]
+    npz = Path(record["path"]).parent / entry["file"]
+    actual = hashlib.sha256(npz.read_bytes()).hexdigest() if npz.is_file() else "missing"
+    found.add("decision file", where, "sha256", entry["sha256"], actual)
 
 
 def _metrics(found: Evidence, records: list[dict], arrays: dict, data_dir) -> None:
@@ -177,6 +186,9 @@ def _metrics(found: Evidence, records: list[dict], arrays: dict, data_dir) -> No
         if record["path"] not in arrays:
             continue
         extra = record.get("extra") or {}
+        if extra.get("seed_decisions") and record.get("decisions"):
+            _decision_means(found, record, where, data_dir)
+            continue
         if not extra.get("from_stored") and not extra.get("seed_runs"):
             found.skip("metric", where, "scores not of its one stored run (seed means of unsaved seeds, another "
                                         "decision rule, or saved before the evidence was committed)")
@@ -203,6 +215,30 @@ def _metrics(found: Evidence, records: list[dict], arrays: dict, data_dir) -> No
                 found.add("metric", where, name, committed[name], value)
 
 
+def _decision_means(found: Evidence, record: dict, where: str, data_dir) -> None:
+    """A row of seed means over saved decisions (chapter 06's sweep): every mean and
+    seed standard deviation it committed, computed again."""
+    ds = _dataset(record["dataset"], int(record["seed"]), record["profile"], data_dir) \
+        if record["dataset"] in data.LOADERS else None
+    labels = rescore.truth(ds, record.get("label_names")) if ds is not None else None
+    if labels is None or labels.tree is not None:
+        found.skip("metric", where, "its data set is not one the package loads, or its labels differ")
+        return
+    try:
+        saved = results.load_decisions(Path(record["path"]))
+    except (FileNotFoundError, ValueError):  # counted as different by the file check
+        found.skip("metric", where, "its decision file is missing or changed")
+        return
+    again, spread = rescore.decision_means(record["extra"]["seed_decisions"], saved, labels,
+                                           ds.split("train").y.sum(0))
+    for name, value in again.items():
+        if name in record["metrics"]:
+            found.add("metric", where, name, record["metrics"][name], value)
+    for name, value in spread.items():
+        if name in (record["extra"].get("seed_std") or {}):
+            found.add("metric", where, f"seed_std {name}", record["extra"]["seed_std"][name], value)
+
+
 def _sides(profile: str, sources: dict, side: str, ds: data.Dataset) -> list[np.ndarray] | None:
     """Each run's test decisions on one side of a comparison, over the data set's labels
     or, where the comparison took some ``columns`` of its results, over those."""
@@ -211,9 +247,10 @@ def _sides(profile: str, sources: dict, side: str, ds: data.Dataset) -> list[np.
         return None
     try:
         if "columns" not in sources:
-            return [results.predictions_for(profile, s["chapter"], ds, s["model"]) for s in picked]
+            return [results.decisions_for(profile, s["chapter"], ds, s["model"], s["decisions"]) if "decisions" in s
+                    else results.predictions_for(profile, s["chapter"], ds, s["model"]) for s in picked]
         return [_own_columns(profile, s, ds)[:, sources["columns"]] for s in picked]
-    except (FileNotFoundError, ValueError, IndexError):
+    except (FileNotFoundError, ValueError, IndexError, KeyError):
         return None
 
 

@@ -75,3 +75,34 @@ def seed_means(rows: list[dict]) -> tuple[dict, dict]:
     """The seed means and standard deviations, as chapter 04 computed them
     (:func:`mlstc.evaluation.hierarchical.seed_summary`)."""
     return hierarchical.seed_summary(rows)
+
+
+def decision_name(split: str, rule: str, seed: int) -> str:
+    """The name a decision matrix of one seed under one threshold rule is saved under
+    beside a result of seed means (chapter 06's sweep): ``test-per-label-seed1``."""
+    return f"{split}-{rule}-seed{seed}"
+
+
+def decision_means(plan: dict, saved: dict, labels: Truth, train_counts) -> tuple[dict, dict]:
+    """A row of seed means scored from saved decisions, as chapter 06's sweep scored
+    it: per rule of ``plan["rules"]`` and seed of ``plan["seeds"]``, test micro- and
+    macro-F1, the frequency groups' macro-F1 and validation micro- and macro-F1; the
+    means of the first rule under the metrics' names, of the others as ``<metric>
+    <rule>``; and the first rule's seed standard deviations (``ddof=1``)."""
+    import pandas as pd
+
+    means, spread = {}, {}
+    for k, rule in enumerate(plan["rules"]):
+        rows = []
+        for s in plan["seeds"]:
+            test = saved[decision_name("test", rule, s)]
+            val = metrics.evaluate(labels.y["validation"], saved[decision_name("validation", rule, s)])
+            rows.append({**{m: v for m, v in metrics.evaluate(labels.y["test"], test).items()
+                            if m in ("micro_f1", "macro_f1")},
+                         **metrics.group_macro_f1(labels.y["test"], test, train_counts),
+                         "validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]})
+        frame = pd.DataFrame(rows)
+        means |= {m if k == 0 else f"{m} {rule}": float(v) for m, v in frame.mean().items()}
+        if k == 0:
+            spread = {m: float(v) for m, v in frame.std(ddof=1).fillna(0.0).items()}
+    return means, spread

@@ -115,11 +115,13 @@ def fingerprint(matrix) -> str:
     return hashlib.sha256(repr(a.shape).encode() + a.tobytes()).hexdigest()[:24]
 
 
-def register(decisions, notebook: str, dataset: str, model: str) -> None:
-    """Note that ``decisions`` are the test predictions of a saved result. Where two
-    results have the same decisions (chapter 04's flat model and its coherent copy can),
-    the first one noted keeps them: either gives the same numbers again."""
-    _SOURCES.setdefault(fingerprint(decisions), {"chapter": notebook, "dataset": dataset, "model": model})
+def register(decisions, notebook: str, dataset: str, model: str, name: str | None = None) -> None:
+    """Note that ``decisions`` are the test predictions of a saved result (or, with
+    ``name``, one of the decision matrices saved beside it). Where two results have
+    the same decisions (chapter 04's flat model and its coherent copy can), the first
+    one noted keeps them: either gives the same numbers again."""
+    _SOURCES.setdefault(fingerprint(decisions), {"chapter": notebook, "dataset": dataset, "model": model,
+                                                 **({"decisions": name} if name else {})})
 
 
 def source(decisions) -> dict | None:
@@ -200,12 +202,15 @@ def save(
     extra: Mapping | None = None,
     folder: Path | None = None,
     thresholds=None,
+    decisions: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
     """Write ``<dataset>__<model>.json`` (and ``.npz`` with ``probs`` by split) into
     ``folder`` (default ``results/<profile>/<notebook>/``); return the JSON path.
     ``dataset`` is the dataset's key (:attr:`mlstc.data.Dataset.key`). Probabilities
     are stored as 16-bit codes (:func:`quantize`, keeping each entry on its side of
-    ``thresholds``); arrays that are not probabilities are kept as float32."""
+    ``thresholds``); arrays that are not probabilities are kept as float32.
+    ``decisions`` (name -> binary matrix, e.g. other seeds' test decisions under a
+    rule) are kept bit-packed in ``<dataset>__<model>.decisions.npz``."""
     folder = Path(folder) if folder else run_dir(profile, notebook)
     name = stem(dataset, model)
     record = {
@@ -238,7 +243,37 @@ def save(
         storage.atomic_write_bytes(folder / f"{name}.npz", payload)
         record["probs"] = {"file": f"{name}.npz", "sha256": hashlib.sha256(payload).hexdigest(),
                            "splits": sorted(probs), "encoding": encoding}
+    if decisions:
+        record["decisions"] = _save_decisions(folder / f"{name}.decisions.npz", decisions)
     return storage.atomic_write_json(folder / f"{name}.json", record)
+
+
+def _save_decisions(target: Path, decisions: Mapping[str, np.ndarray]) -> dict:
+    widths = {np.shape(m)[-1] for m in decisions.values()}
+    if len(widths) != 1:
+        raise ValueError(f"decision matrices of one result have one width (got {sorted(widths)})")
+    payload = npz_bytes({k: np.packbits(np.asarray(m) > 0, axis=-1) for k, m in decisions.items()})
+    storage.atomic_write_bytes(target, payload)
+    return {"file": target.name, "sha256": hashlib.sha256(payload).hexdigest(), "names": sorted(decisions),
+            "columns": widths.pop(), "encoding": "packbits"}
+
+
+def load_decisions(json_path: Path) -> dict[str, np.ndarray]:
+    """The decision matrices saved beside a metrics JSON (:func:`save`'s
+    ``decisions``), as int8 0/1, checked against its SHA-256."""
+    json_path = Path(json_path)
+    record = json.loads(json_path.read_text())
+    entry = record.get("decisions")
+    if not entry:
+        raise FileNotFoundError(f"{json_path} was saved without decisions.")
+    npz = json_path.parent / entry["file"]
+    if not npz.is_file():
+        raise FileNotFoundError(f"{npz} is missing: rerun {record['notebook']} in the {record['profile']} profile.")
+    payload = npz.read_bytes()
+    if hashlib.sha256(payload).hexdigest() != entry["sha256"]:
+        raise ValueError(f"{npz} does not match {json_path.name} (another run wrote it): rerun {record['notebook']}.")
+    with np.load(io.BytesIO(payload)) as arrays:
+        return {k: np.unpackbits(arrays[k], axis=-1, count=entry["columns"]).astype(np.int8) for k in arrays.files}
 
 
 def load_probs(json_path: Path) -> dict[str, np.ndarray]:
@@ -325,3 +360,14 @@ def predictions_for(profile: str, notebook: str, dataset, model: str, split: str
     if split == "test" and columns == list(range(len(columns))):
         register(decisions, notebook, dataset.key, model)
     return decisions
+
+
+def decisions_for(profile: str, notebook: str, dataset, model: str, name: str) -> np.ndarray:
+    """One decision matrix saved beside a result (:func:`load_decisions`), columns in
+    the dataset's label order like :func:`predictions_for`."""
+    record = load(profile, notebook, dataset.key, model)
+    columns = _columns(record, notebook, dataset, model)
+    saved = load_decisions(path(profile, notebook, dataset.key, model))
+    if name not in saved:
+        raise KeyError(f"{model} of {notebook} on {dataset.key} saved no decisions named {name!r}")
+    return saved[name][:, columns]

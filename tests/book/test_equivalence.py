@@ -17,7 +17,8 @@ def _fake_pass(tree, folder, chapters):
     np.savez(entry / "weights.npz", w0=np.arange(3.0))
     (entry / "record.json").write_text(json.dumps({"history": {"loss": [1.0]}, "seconds": 1.0}))
     code = "old" if tree != paths.project_root() else "new"
-    (folder / "fits.jsonl").write_text(json.dumps({"kind": "keras", "key": "k", "modules": [], "codes": [code], "hit": False}) + "\n")
+    entry = {"kind": "keras", "key": "k", "modules": [], "codes": [code], "hit": False}
+    (folder / "fits.jsonl").write_text(json.dumps(entry) + "\n")
     assert (tree / "mlstc").is_dir() and list(chapters) == ["01"]
     return folder
 

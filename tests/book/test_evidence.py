@@ -1,10 +1,9 @@
 """``python -m mlstc verify --evidence``: committed numbers computed again from the
 committed probabilities, and a changed probability caught."""
 
-import io
 import json
 import shutil
-import zipfile
+from dataclasses import replace as dataclasses_replace
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +11,8 @@ import pytest
 
 from mlstc import results
 from mlstc.book import verify
-from mlstc.results import evidence
 from mlstc.core import paths
+from mlstc.results import evidence
 
 COMMITTED = Path(__file__).resolve().parents[2] / "results" / "cpu" / "00_data"
 
@@ -210,7 +209,8 @@ def test_seed_means_over_a_hierarchys_nodes_and_a_comparison_of_some_columns_are
     rows = [claims.evidence("hierarchical", dataset="fiqa", experiment="deep vs flat, level 2", metric=m,
                             delta=table.loc[m, "delta"], low=table.loc[m, "low"], high=table.loc[m, "high"],
                             p=table.loc[m, "p"], p_holm=float(p_holm[i]), se=table.loc[m, "se"], df=table.loc[m, "df"],
-                            sources=sources, outcome=stats.outcome(table.loc[m, "low"], table.loc[m, "high"], p_holm[i]),
+                            sources=sources,
+                            outcome=stats.outcome(table.loc[m, "low"], table.loc[m, "high"], p_holm[i]),
                             family={"id": "04_x/1", "index": i, "size": 2})
             for i, m in enumerate(table.index)]
     claims.write(folder, "04_x", rows)
@@ -226,3 +226,56 @@ def test_seed_means_over_a_hierarchys_nodes_and_a_comparison_of_some_columns_are
     record["metrics"]["micro_f1"] += 1e-4  # a seed mean that its seeds' arrays do not give
     path.write_text(json.dumps(record))
     assert [(c["where"], c["name"]) for c in evidence.check("cpu").failed] == [("04_x/fiqa__flat", "micro_f1")]
+
+
+def test_a_sweeps_seed_means_and_comparisons_are_recomputed_from_its_saved_decisions(data_dir):
+    """Chapter 06's sweep: one result per head with the first seed's probabilities and
+    every seed's decisions under both tuned rules beside them, saved before the heads
+    are compared; verify recomputes the seed means and every comparison from them, and
+    catches one changed decision."""
+    from collections import Counter
+
+    from mlstc import data
+    from mlstc.book import finetunes, setup, verdicts
+    from mlstc.core import profiles
+    from mlstc.results import claims
+
+    ds = data.load("sentfin")
+    folder = paths.results_dir("cpu") / "06_x"
+    folder.mkdir(parents=True)
+    run = setup.Run(notebook="06_x", profile=profiles.resolve("smoke"), seed=0, parameters={}, staging=folder)
+    run.profile = dataclasses_replace(run.profile, name="cpu")  # cpu's folder, smoke's bootstrap size
+    y = {s: ds.split(s).y for s in ("train", "validation", "test")}
+    rng, sweep = np.random.default_rng(2), finetunes.Sweep(finetunes.GRID)
+    for s in (0, 1):
+        for name, noise in (("bce", 0.7), ("zlpr", 0.6)):
+            probs = {p: np.clip(y[p] * 0.3 + rng.random(y[p].shape) * noise, 0, 1) for p in ("validation", "test")}
+            sweep.record((ds.key, "minilm", "linear", name, s), probs, y, epochs=1, seconds=1.0)
+    sweep.save(run, {ds.key: ds})
+    family, _ = sweep.comparisons(run, {ds.key: ds}, [("minilm", "linear")], ["bce", "zlpr"], [0, 1])
+    verdicts.judge(run, family)
+    claims.write(folder, "06_x", run.evidence, tests=run.tests)
+    found = evidence.check("cpu")
+    assert found.ok and not found.skipped, found.report()
+    kinds = Counter(c["kind"] for c in found.checked)
+    # two claims rows (per-label, micro and macro) and two other tests of their family (global)
+    assert kinds["decision file"] == 2 and kinds["holm"] == 2 * 3 and kinds["outcome"] == 2
+    assert {c["where"].split(": ", 1)[1] for c in found.checked if c["kind"] == "family test"} == {
+        "minilm linear, global: zlpr vs BCE (micro_f1)", "minilm linear, global: zlpr vs BCE (macro_f1)"}
+    assert {c["name"] for c in found.checked if c["kind"] == "metric"} >= {"macro_f1 per-label", "seed_std micro_f1"}
+
+    record_path = folder / "sentfin__head-zlpr.json"
+    record = json.loads(record_path.read_text())
+    npz = folder / record["decisions"]["file"]
+    with np.load(npz) as arrays:
+        packed = {name: arrays[name].copy() for name in arrays.files}
+    packed["test-per-label-seed1"][0, 0] ^= 0x80  # one document's first label flipped
+    npz.write_bytes(results.store.npz_bytes(packed))
+    found = evidence.check("cpu")
+    assert [(c["kind"], c["where"]) for c in found.failed] == [("decision file", "06_x/sentfin__head-zlpr")]
+    record["decisions"]["sha256"] = __import__("hashlib").sha256(npz.read_bytes()).hexdigest()
+    record_path.write_text(json.dumps(record))
+    found = evidence.check("cpu")
+    failed = {(c["kind"], c["name"]) for c in found.failed}
+    assert ("metric", "micro_f1 per-label") in failed and ("comparison", "delta") in failed, found.report()
+    assert ("metric", "micro_f1") not in failed  # the global rule's decisions are unchanged

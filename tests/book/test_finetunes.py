@@ -75,14 +75,7 @@ def _sweep():
     for s in (0, 1):
         for name in ("bce", "zlpr", "focal"):
             probs = {p: np.clip(0.5 * y[p] + 0.6 * rng.random(y[p].shape), 0, 1) for p in ("validation", "test")}
-            for rule in finetunes.SWEEP_RULES:
-                cut = finetunes.cuts(rule, y["validation"], probs["validation"], sweep.grid)
-                sweep.preds[("toy", "minilm", "linear", name, s, rule)] = (probs["test"] >= cut).astype(int)
-                sweep.cuts[("toy", "minilm", "linear", name, s, rule)] = cut
-                sweep.rows.append({"dataset": "toy", "representation": "minilm", "head": "linear", "loss": name,
-                                   "seed": s, "rule": rule, "validation_micro_f1": 0.5,
-                                   **{m: rng.random() for m in finetunes.COLUMNS}})
-            sweep.probs[("toy", "minilm", "linear", name, s)] = probs
+            sweep.record(("toy", "minilm", "linear", name, s), probs, y, epochs=3, seconds=1.0)
     return sweep, _Corpus(y)
 
 
@@ -90,9 +83,11 @@ def test_the_sweep_compares_each_loss_with_bce_and_records_only_the_coupled_ones
     sweep, corpus = _sweep()
     family, keys = sweep.comparisons(_Run(), {"toy": corpus}, [("minilm", "linear")], ["bce", "zlpr", "focal"], [0, 1])
     assert [c.name for c in family] == ["minilm linear, global: zlpr vs BCE", "minilm linear, global: focal vs BCE",
-                                        "minilm linear, per-label: zlpr vs BCE", "minilm linear, per-label: focal vs BCE"]
+                                        "minilm linear, per-label: zlpr vs BCE",
+                                        "minilm linear, per-label: focal vs BCE"]
     assert [list(c.claims) for c in family] == [[], [], ["dependencies"], []]  # focal vs BCE: no claim's wording
-    assert len(keys) == 2 * len(family) and keys[-1] == {"setting": "minilm linear", "rule": "per-label", "loss": "focal"}
+    assert len(keys) == 2 * len(family)
+    assert keys[-1] == {"setting": "minilm linear", "rule": "per-label", "loss": "focal"}
 
 
 def test_the_sweep_saves_one_result_per_loss_with_seed_means():
@@ -106,6 +101,12 @@ def test_the_sweep_saves_one_result_per_loss_with_seed_means():
     assert row["micro_f1"] == pytest.approx(globals_.micro_f1.mean())
     assert options["extra"]["seeds"] == [0, 1] and len(options["thresholds"]) == 4
     assert options["thresholds"] is sweep.cuts[("toy", "minilm", "linear", "bce", 0, "global")]  # as scored
+    # every seed's decisions under both tuned rules, validation and test, saved beside it
+    assert sorted(options["decisions"]) == sorted(f"{split}-{rule}-seed{s}" for split in ("test", "validation")
+                                                  for rule in finetunes.RULES for s in (0, 1))
+    assert options["decisions"]["test-per-label-seed1"] is sweep.preds[("toy", "minilm", "linear", "bce", 1,
+                                                                         "per-label")]
+    assert options["extra"]["seed_decisions"] == {"seeds": [0, 1], "rules": list(finetunes.RULES)}
     assert finetunes.sweep_name("tf-idf", "mlp", "db") == "mlp-tf-idf-db"
 
 

@@ -142,7 +142,8 @@ def test_the_pool_choice_lists_its_pools_and_records_how_a_combiner_was_fitted()
 def test_save_seeds_saves_the_other_seeds_and_records_the_spread_on_the_member():
     from types import SimpleNamespace
 
-    kept_rows = {"bigru-seed1": {"micro_f1": 0.70, "macro_f1": 0.30}, "bigru-seed2": {"micro_f1": 0.74, "macro_f1": 0.34}}
+    kept_rows = {"bigru-seed1": {"micro_f1": 0.70, "macro_f1": 0.30},
+                 "bigru-seed2": {"micro_f1": 0.74, "macro_f1": 0.34}}
 
     class Run:
         seed, saved, updated = 0, [], {}

@@ -1,6 +1,5 @@
 """The verdict page and the environment page, laid out from the committed cpu results."""
 
-import pytest
 
 from mlstc.book import environment, verdict_page
 from mlstc.core import paths, profiles

@@ -58,7 +58,8 @@ def test_a_badge_that_disagrees_is_found(copy):
                                              repository.badge_url("https://github.com/elsewhere/x", branch,
                                                                   "00_data.ipynb")))
     assert [p for p in repository.disagreements(copy) if "badge" in p] == [
-        f"notebooks/00_data.ipynb: badge {repository.badge_url('https://github.com/elsewhere/x', branch, '00_data.ipynb')}"]
+        "notebooks/00_data.ipynb: badge "
+        f"{repository.badge_url('https://github.com/elsewhere/x', branch, '00_data.ipynb')}"]
     with pytest.raises(ValueError, match="OWNER/NAME"):
         repository.point_at("git@github.com:x/y.git", root=copy)
 

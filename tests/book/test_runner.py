@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from mlstc.book import runner
+from mlstc.book import runlog, runner
 from mlstc.models import fitcache
 
 
@@ -83,7 +83,7 @@ def test_run_times_count_the_trainings_a_chapter_restored_from_the_fit_cache(tmp
     (tmp_path / "05_ensembles.ipynb").write_text(json.dumps({"cells": [
         {"cell_type": "code", "source": "", "metadata": {}, "outputs": [glued]}], "metadata": {
             "papermill": {"parameters": {"profile": "cpu"}, "start_time": "2026-11-27T10:00:00", "duration": 60}}}))
-    times = runner.run_times(tmp_path)
+    times = runlog.run_times(tmp_path)
     assert list(times.index) == ["02_lstm", "03_bert", "04_hierarchical", "05_ensembles", "all chapters"]
     assert list(times["trainings restored"]) == [2, 0, 13, 7, 22]
     assert times.loc["all chapters", "minutes"] == 43.5
@@ -107,16 +107,44 @@ def test_run_log_keeps_a_chapters_cold_and_warm_runs_and_sums_the_book(tmp_path)
             executed("01_preprocessing", "2026-11-27T13:00:00", 30.0, 0),
             executed("01_preprocessing", "2026-11-27T14:00:00", 20.0, 0)]
     for path in runs + runs[:1]:  # a run logged twice is one entry
-        runner.log_run(path, log)
+        runlog.log_run(path, log)
     assert len(log.read_text().splitlines()) == 5
-    table = runner.cache_times(log)
+    table = runlog.cache_times(log)
     assert table.loc["02_lstm", "cold fit cache (min)"] == 41.5 and table.loc["02_lstm", "warm fit cache (min)"] == 2.8
     assert table.loc["02_lstm", "trainings restored"] == 20
     assert table.loc["01_preprocessing", "cold fit cache (min)"] == 20.0  # the latest run of its kind
     assert pd.isna(table.loc["06_losses", "warm fit cache (min)"])
     # the book: 02 warm, 06 cold (no warm run logged), 01's latest
     assert table.loc["book (1 chapters warm, the rest cold)", "warm fit cache (min)"] == 2.8 + 66.9 + 20.0
-    assert runner.cache_times(tmp_path / "none.jsonl").empty
+    assert runlog.cache_times(tmp_path / "none.jsonl").empty
+
+
+def test_the_run_log_says_whether_a_cold_run_ran_the_chapters_code_as_it_is_now(tmp_path, monkeypatch):
+    source = {"cells": [{"cell_type": "code", "source": ["x = 1\n", "y = 2"], "metadata": {}, "outputs": []}],
+              "metadata": {}}
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "05_x.ipynb").write_text(json.dumps(source))
+    monkeypatch.setattr(runlog.paths, "project_root", lambda: tmp_path)
+
+    def executed(started, code):
+        injected = {"cell_type": "code", "source": 'profile = "cpu"', "metadata": {"tags": ["injected-parameters"]},
+                    "outputs": []}
+        cell = {"cell_type": "code", "source": code, "metadata": {}, "outputs": []}
+        meta = {"papermill": {"parameters": {"profile": "cpu"}, "start_time": started, "duration": 600,
+                              "input_path": "notebooks/05_x.ipynb"}}
+        path = tmp_path / f"{started[:13]}.ipynb"
+        path.write_text(json.dumps({"cells": [injected, cell], "metadata": meta}))
+        return path
+
+    log = tmp_path / "run_log.jsonl"
+    runlog.log_run(executed("2026-11-27T10:00:00", "x = 1\ny = 2"), log)  # the same code, one string
+    assert runlog.cache_times(log).loc["05_x", "cold run of this code"] == "yes"
+    runlog.log_run(executed("2026-11-27T11:00:00", "x = 1\ny = 3"), log)  # an edited chapter
+    assert runlog.cache_times(log).loc["05_x", "cold run of this code"] == "no"
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    del entries[-1]["version"]  # logged before versions were
+    log.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    assert runlog.cache_times(log).loc["05_x", "cold run of this code"] == "?"
 
 
 def test_run_log_counts_a_chapter_without_the_prerequisite_chapters_it_waited_for(tmp_path):
@@ -128,14 +156,14 @@ def test_run_log_counts_a_chapter_without_the_prerequisite_chapters_it_waited_fo
         return path
 
     log = tmp_path / "run_log.jsonl"
-    runner.log_run(executed("03_bert", "2026-11-27T09:00:00", 37.7), log)  # a book run, earlier
+    runlog.log_run(executed("03_bert", "2026-11-27T09:00:00", 37.7), log)  # a book run, earlier
     # 07 run alone on a fresh clone: it runs 03 for its two data sets, and 03 runs 01 first
-    runner.log_run(executed("01_preprocessing", "2026-11-27T10:00:30", 20.0), log,
+    runlog.log_run(executed("01_preprocessing", "2026-11-27T10:00:30", 20.0), log,
                    made_for="07_domain_adaptation,03_bert")
-    runner.log_run(executed("03_bert", "2026-11-27T10:00:20", 50.0), log, made_for="07_domain_adaptation")
-    entry = runner.log_run(executed("07_domain_adaptation", "2026-11-27T10:00:00", 110.0), log)
+    runlog.log_run(executed("03_bert", "2026-11-27T10:00:20", 50.0), log, made_for="07_domain_adaptation")
+    entry = runlog.log_run(executed("07_domain_adaptation", "2026-11-27T10:00:00", 110.0), log)
     assert entry["prerequisite minutes"] == 50.0  # 03's run, which holds 01's
-    table = runner.cache_times(log)
+    table = runlog.cache_times(log)
     assert table.loc["07_domain_adaptation", "cold fit cache (min)"] == 60.0
     assert table.loc["03_bert", "cold fit cache (min)"] == 37.7  # the book run, not the one made for 07
     assert "01_preprocessing" not in table.index

@@ -24,7 +24,8 @@ def fingerprint(folder):
 def chapter_like(path, body, datasets):
     """A notebook that sets itself up as chapter 00 would, then runs ``body``."""
     params = f'profile = ""\nseed = 0\ndata_dir = ""\ndatasets = "{datasets}"\ncheckpoint = ""'
-    setup = "from mlstc.book import setup\nrun = setup.setup('00_data', globals())\ncorpora = run.load(datasets, data_dir)"
+    setup = ("from mlstc.book import setup\nrun = setup.setup('00_data', globals())\n"
+             "corpora = run.load(datasets, data_dir)")
     nb = new_notebook(cells=[new_code_cell(params, metadata={"tags": ["parameters"]}), new_code_cell(setup),
                              new_code_cell(body)],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})

@@ -29,8 +29,10 @@ def test_intervals_show_each_score_with_its_interval_then_the_other_columns():
 
 
 def test_threshold_rules_average_seeds_and_say_what_per_label_thresholds_move(capsys):
-    one = {"global": (None, {"micro_f1": 0.8, "macro_f1": 0.4}), "per_label": (None, {"micro_f1": 0.7, "macro_f1": 0.5})}
-    two = {"global": (None, {"micro_f1": 0.6, "macro_f1": 0.4}), "per_label": (None, {"micro_f1": 0.7, "macro_f1": 0.7})}
+    one = {"global": (None, {"micro_f1": 0.8, "macro_f1": 0.4}),
+           "per_label": (None, {"micro_f1": 0.7, "macro_f1": 0.5})}
+    two = {"global": (None, {"micro_f1": 0.6, "macro_f1": 0.4}),
+           "per_label": (None, {"micro_f1": 0.7, "macro_f1": 0.7})}
     table = shown.threshold_rules({"reuters": [one, two]}).data
     assert abs(table.loc[("reuters", "global"), "micro_f1"] - 0.7) < 1e-12
     assert "micro-F1 by +0.0 and macro-F1 by +20.0 points (mean of 2 seeds)" in capsys.readouterr().out

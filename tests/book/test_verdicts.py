@@ -65,6 +65,9 @@ def test_against_reads_each_metric_against_its_bar_by_its_interval():
     assert list(found["outcome"]) == ["reaches", "within noise of", "misses"]
     assert found.loc["tail_macro_f1", "low"] == found.loc["tail_macro_f1", "high"] == 0.20  # no interval: the score
     assert [verdicts.phrase(o) for o in found["outcome"]] == ["reaches", "is within noise of", "misses"]
+    shown = verdicts.shown_against(found)
+    assert list(shown.data.index) == ["micro-F1", "macro-F1", "tail macro-F1"]  # no snake_case on the page
+    assert "0.550" in shown.to_html() and "0.55<" not in shown.to_html()
 
 
 def test_a_neural_result_counts_for_the_verdicts_only_with_three_seeds():

@@ -17,7 +17,7 @@ meant, move the code to a module no training imports (as ``finetune_studies.py``
 
 from pathlib import Path
 
-from mlstc.book import runner
+from mlstc.book import runlog
 from mlstc.core import code
 
 TRAINING = ["mlstc.models.training", "mlstc.models.heads", "mlstc.models.pretraining", "mlstc.models.bert",
@@ -36,7 +36,7 @@ KEYS = {"every training of the book": "39bc16401d3f1c1e",
 
 def retrained(groups) -> str:
     """The chapters whose trainings ``groups`` key, each with its last cold run's minutes."""
-    cold = runner.cache_times(LOG)["cold fit cache (min)"]
+    cold = runlog.cache_times(LOG)["cold fit cache (min)"]
     chapters = sorted({c for g in groups for c in CHAPTERS[g]})
     minutes = [cold.get(c) for c in chapters]
     known = sum(m for m in minutes if m == m and m is not None)

@@ -184,3 +184,28 @@ def test_a_prediction_matrix_names_the_saved_result_it_came_from():
     results.store.register(decisions, "01_preprocessing", "reuters", "svm-tf-idf")
     assert results.store.source(decisions.astype(bool))["model"] == "svm-tf-idf"
     assert results.store.source(decisions[:, :3]) is None  # another shape is another matrix
+
+
+def test_decisions_saved_beside_a_result_come_back_bit_for_bit_and_a_changed_file_is_refused():
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    decisions = {"test-global-seed1": (rng.random((7, 11)) < 0.3).astype(np.int8),
+                 "test-per-label-seed1": (rng.random((7, 11)) < 0.5).astype(np.int8)}
+    path = results.save(notebook="06_losses", dataset="toy", model="head-db", profile="cpu", seed=0, metrics={},
+                        label_names=[f"l{i}" for i in range(11)], decisions=decisions)
+    back = results.load_decisions(path)
+    assert set(back) == set(decisions) and all(np.array_equal(back[k], decisions[k]) for k in decisions)
+    assert json.loads(path.read_text())["decisions"]["columns"] == 11  # 11 labels, packed into 2 bytes a row
+    flipped = SimpleNamespace(key="toy", label_names=[f"l{i}" for i in reversed(range(11))])
+    picked = results.decisions_for("cpu", "06_losses", flipped, "head-db", "test-global-seed1")
+    assert np.array_equal(picked, decisions["test-global-seed1"][:, ::-1])  # in the asking data set's order
+    with pytest.raises(KeyError, match="no decisions named"):
+        results.decisions_for("cpu", "06_losses", flipped, "head-db", "test-global-seed2")
+    npz = path.parent / "toy__head-db.decisions.npz"
+    npz.write_bytes(npz.read_bytes()[:-1] + b"\1")
+    with pytest.raises(ValueError, match="does not match"):
+        results.load_decisions(path)
+    with pytest.raises(ValueError, match="one width"):
+        results.save(notebook="06_losses", dataset="toy", model="x", profile="cpu", seed=0, metrics={},
+                     decisions={"a": np.zeros((2, 3)), "b": np.zeros((2, 4))})
