@@ -121,8 +121,8 @@ class Run:
         # result), so that `verify --evidence` can compute this comparison again
         table.attrs["sources"] = {"labels": results.fingerprint(pick(y_true)),
                                   "n_samples": self.profile.bootstrap_samples, "seed": self.seed,
-                                  "options": {k: v for k, v in options.items()
-                                              if isinstance(v, (bool, int, float, str))},
+                                  "options": {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()
+                                              if isinstance(v, (bool, int, float, str, tuple))},  # scores= too
                                   **{side: [results.source(p) for p in stats.runs(pred)]
                                      for side, pred in (("a", a), ("b", b))},
                                   **({"columns": [int(c) for c in columns]} if columns is not None else {})}
