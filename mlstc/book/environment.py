@@ -21,6 +21,20 @@ def profiles_table() -> pd.DataFrame:
                          for p in profiles.PROFILES.values()]).set_index("profile")
 
 
+def run_log_table(profile: str):
+    """The profile's run log as the page shows it (:func:`mlstc.book.runlog.cache_times`):
+    minutes to one decimal, blanks where nothing was logged; a sentence where no run is."""
+    from mlstc.book import runlog
+
+    log = paths.results_dir(profile) / "run_log.jsonl"
+    logged = runlog.cache_times(log)
+    if not len(logged):
+        return f"No runs logged in {log.name} for the {profile} profile yet."
+    minutes = [c for c in logged.columns if c.endswith("(min)")]
+    return logged.style.format("{:.1f}", subset=minutes, na_rep="").format(
+        na_rep="", subset=[c for c in logged.columns if c not in minutes])
+
+
 def benchmarks(profile: str):
     """``(where and when it was measured, the table)`` of ``benchmarks/speed.py`` for
     ``profile``, or ``None`` where it has not run."""
