@@ -258,40 +258,39 @@ def _save_decisions(target: Path, decisions: Mapping[str, np.ndarray]) -> dict:
             "columns": widths.pop(), "encoding": "packbits"}
 
 
+def _verified_arrays(json_path: Path, part: str, what: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """The record of a metrics JSON and the arrays of the file its ``part`` (``probs``
+    or ``decisions``) names, checked against the SHA-256 the record holds."""
+    json_path = Path(json_path)
+    record = json.loads(json_path.read_text())
+    if not record.get(part):
+        raise FileNotFoundError(f"{json_path} was saved without {what}.")
+    npz = json_path.parent / record[part]["file"]
+    if not npz.is_file():
+        raise FileNotFoundError(f"{npz} is missing (this result was committed before its {what} were): "
+                                f"rerun {record['notebook']} in the {record['profile']} profile to recreate it.")
+    payload = npz.read_bytes()
+    if hashlib.sha256(payload).hexdigest() != record[part]["sha256"]:
+        raise ValueError(f"{npz} does not match {json_path.name} (another run wrote it): rerun {record['notebook']}.")
+    with np.load(io.BytesIO(payload)) as arrays:
+        return record, {name: arrays[name] for name in arrays.files}
+
+
+def _unpacked(record: dict, packed) -> np.ndarray:
+    return np.unpackbits(packed, axis=-1, count=record["decisions"]["columns"]).astype(np.int8)
+
+
 def load_decisions(json_path: Path) -> dict[str, np.ndarray]:
     """The decision matrices saved beside a metrics JSON (:func:`save`'s
     ``decisions``), as int8 0/1, checked against its SHA-256."""
-    json_path = Path(json_path)
-    record = json.loads(json_path.read_text())
-    entry = record.get("decisions")
-    if not entry:
-        raise FileNotFoundError(f"{json_path} was saved without decisions.")
-    npz = json_path.parent / entry["file"]
-    if not npz.is_file():
-        raise FileNotFoundError(f"{npz} is missing: rerun {record['notebook']} in the {record['profile']} profile.")
-    payload = npz.read_bytes()
-    if hashlib.sha256(payload).hexdigest() != entry["sha256"]:
-        raise ValueError(f"{npz} does not match {json_path.name} (another run wrote it): rerun {record['notebook']}.")
-    with np.load(io.BytesIO(payload)) as arrays:
-        return {k: np.unpackbits(arrays[k], axis=-1, count=entry["columns"]).astype(np.int8) for k in arrays.files}
+    record, packed = _verified_arrays(json_path, "decisions", "decisions")
+    return {k: _unpacked(record, v) for k, v in packed.items()}
 
 
 def load_probs(json_path: Path) -> dict[str, np.ndarray]:
     """The probabilities saved beside a metrics JSON, checked against its SHA-256."""
-    json_path = Path(json_path)
-    record = json.loads(json_path.read_text())
-    if not record.get("probs"):
-        raise FileNotFoundError(f"{json_path} was saved without probabilities.")
-    npz = json_path.parent / record["probs"]["file"]
-    if not npz.is_file():
-        raise FileNotFoundError(f"{npz} is missing (this result was committed before its probabilities were): "
-                                f"rerun {record['notebook']} in the {record['profile']} profile to recreate it.")
-    payload = npz.read_bytes()
-    if hashlib.sha256(payload).hexdigest() != record["probs"]["sha256"]:
-        raise ValueError(f"{npz} does not match {json_path.name} (another run wrote it): rerun {record['notebook']}.")
-    with np.load(io.BytesIO(payload)) as arrays:
-        return {split: dequantize(arrays[split]) if arrays[split].dtype == np.uint16 else arrays[split]
-                for split in arrays.files}
+    _, arrays = _verified_arrays(json_path, "probs", "probabilities")
+    return {split: dequantize(a) if a.dtype == np.uint16 else a for split, a in arrays.items()}
 
 
 def records(profile: str | None = None) -> list[dict]:
@@ -365,9 +364,8 @@ def predictions_for(profile: str, notebook: str, dataset, model: str, split: str
 def decisions_for(profile: str, notebook: str, dataset, model: str, name: str) -> np.ndarray:
     """One decision matrix saved beside a result (:func:`load_decisions`), columns in
     the dataset's label order like :func:`predictions_for`."""
-    record = load(profile, notebook, dataset.key, model)
-    columns = _columns(record, notebook, dataset, model)
-    saved = load_decisions(path(profile, notebook, dataset.key, model))
-    if name not in saved:
+    record, packed = _verified_arrays(path(profile, notebook, dataset.key, model), "decisions", "decisions")
+    columns = _columns(record, notebook, dataset, model)  # one matrix unpacked, the record read once
+    if name not in packed:
         raise KeyError(f"{model} of {notebook} on {dataset.key} saved no decisions named {name!r}")
-    return saved[name][:, columns]
+    return _unpacked(record, packed[name])[:, columns]
