@@ -134,11 +134,6 @@ def test_the_committed_results_stay_small_enough_to_clone():
     assert not weights, f"trained weights would be committed: {weights[:5]}"
 
 
-# Functions over the limit that sit in every training's fit-cache key
-# (tests/models/test_fit_keys.py): splitting them re-keys every training of the book, so
-# each waits for `python -m mlstc fits-compare` to show the trainings unchanged
-# (CONTRIBUTING.md, "What a change retrains"). The list only shrinks.
-LONG_IN_FIT_KEYS = {("data/table.py", "load"), ("models/pretraining.py", "pretrain"), ("data/reuters.py", "load")}
 MAX_FUNCTION_LINES = 60
 
 
@@ -149,8 +144,7 @@ def test_no_function_exceeds_sixty_lines():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
                     long.add((path.relative_to(PACKAGE).as_posix(), node.name))
-    assert long <= LONG_IN_FIT_KEYS, f"functions over {MAX_FUNCTION_LINES} lines: {sorted(long - LONG_IN_FIT_KEYS)}"
-    assert LONG_IN_FIT_KEYS <= long, f"now short, take them off LONG_IN_FIT_KEYS: {sorted(LONG_IN_FIT_KEYS - long)}"
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {sorted(long)}; split them into named steps"
 
 
 def test_the_linter_reads_every_module_and_test():

@@ -17,8 +17,9 @@ import pandas as pd
 from mlstc import results
 from mlstc.book import shown
 from mlstc.evaluation import metrics, selection, stats, thresholds
+from mlstc.models import losses as loss_registry
 
-COUPLED = ("zlpr", "lsep", "softmax-ce")  # the losses that couple the labels of a document
+COUPLED = loss_registry.COUPLED  # the losses that couple the labels of a document (a claim in their registration)
 RULES = ("global", "per-label")  # the tuned rules every fine-tune is scored under
 SWEEP_RULES = ("0.5", *RULES)  # the sweep's heads are scored at 0.5 too
 # Chapter 06's threshold grid: the usual one plus low values, since a softmax spreads one
@@ -224,8 +225,7 @@ class Sweep:
                         other = [self.preds[(key, rep, kind, name, s, rule)] for s in seeds]
                         claims = {}
                         if rule == "per-label" and (rep, kind) == tuple(settings[0]) and name in COUPLED:
-                            claim = "cross_entropy" if name == "softmax-ce" else "dependencies"
-                            claims = {claim: f"{rep} {kind} head: {name} vs BCE "
+                            claims = {loss_registry.REGISTRY[name].claim: f"{rep} {kind} head: {name} vs BCE "
                                              f"(per-label thresholds, {len(seeds)} seeds)"}
                         family.append(verdicts.Comparison(key, f"{rep} {kind}, {rule}: {name} vs BCE",
                                                           run.compare(y_test, base, other), claims))

@@ -41,8 +41,6 @@ def read_manifest(name: str) -> dict[str, str]:
     return out
 
 
-sha256 = storage.file_sha256
-
 
 def verify(folder: Path, name: str, files: Iterable[str]) -> dict[str, str]:
     """Check ``files`` in ``folder`` against manifest ``name``; return their digests.
@@ -60,7 +58,7 @@ def verify(folder: Path, name: str, files: Iterable[str]) -> dict[str, str]:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing; the {name} folder {folder} is incomplete. "
                                     f"Restore the file, or delete the folder so it is fetched again.")
-        actual = sha256(path)
+        actual = storage.file_sha256(path)
         if actual != manifest[file]:
             raise DataError(
                 path,

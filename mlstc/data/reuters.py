@@ -153,27 +153,7 @@ def load(
         "put the unpacked reuters21578.tar.gz there (or the archive itself as reuters21578.tar.gz).",
     )
     digests = files.verify(folder, NAME, SGML_FILES + (CATEGORY_FILE,))
-    stories = read_stories(folder)
-
-    skipped: Counter = Counter()
-    modapte = []
-    for story in stories:
-        if story.lewis_split not in ("TRAIN", "TEST") or story.has_topics != "YES":
-            skipped["not in ModApte (LEWISSPLIT NOT-USED or TOPICS not YES)"] += 1
-        else:
-            modapte.append(story)
-    train_topics = Counter(t for s in modapte if s.lewis_split == "TRAIN" for t in set(s.topics))
-    test_topics = Counter(t for s in modapte if s.lewis_split == "TEST" for t in set(s.topics))
-    label_names = sorted(set(train_topics) & set(test_topics))
-    kept = []
-    for story in modapte:
-        if not set(story.topics) & set(label_names):
-            skipped["ModApte story with none of the 90 topics"] += 1
-        elif not story.text:
-            raise DataError(folder / "reut2-*.sgm", "story has neither title nor body.", row=f"NEWID {story.new_id}")
-        else:
-            kept.append(story)
-
+    kept, label_names, skipped = modapte_90(read_stories(folder), folder)
     label_sets = [[t for t in s.topics if t in set(label_names)] for s in kept]
     y = multi_hot(label_sets, label_names)
     train_idx = np.array([i for i, s in enumerate(kept) if s.lewis_split == "TRAIN"])
@@ -196,3 +176,27 @@ def load(
         hierarchy={g: c for g, c in hierarchy.items() if c},
         extras={"text_type": [s.text_type for s in kept]},
     )
+
+
+def modapte_90(stories: list[Story], folder: Path) -> tuple[list[Story], list[str], Counter]:
+    """The ModApte stories that carry one of the 90 topics with a training and a test
+    story, those topics, and how many stories were left out for which reason."""
+    skipped: Counter = Counter()
+    modapte = []
+    for story in stories:
+        if story.lewis_split not in ("TRAIN", "TEST") or story.has_topics != "YES":
+            skipped["not in ModApte (LEWISSPLIT NOT-USED or TOPICS not YES)"] += 1
+        else:
+            modapte.append(story)
+    train_topics = Counter(t for s in modapte if s.lewis_split == "TRAIN" for t in set(s.topics))
+    test_topics = Counter(t for s in modapte if s.lewis_split == "TEST" for t in set(s.topics))
+    label_names = sorted(set(train_topics) & set(test_topics))
+    kept = []
+    for story in modapte:
+        if not set(story.topics) & set(label_names):
+            skipped["ModApte story with none of the 90 topics"] += 1
+        elif not story.text:
+            raise DataError(folder / "reut2-*.sgm", "story has neither title nor body.", row=f"NEWID {story.new_id}")
+        else:
+            kept.append(story)
+    return kept, label_names, skipped

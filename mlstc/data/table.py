@@ -12,8 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from mlstc.core import storage
 from mlstc.data import files
 from mlstc.data.hierarchy import Hierarchy, expand_paths
 from mlstc.data.dataset import SPLITS, DataError, Dataset, Provenance, multi_hot, stratified_splits
@@ -82,57 +86,17 @@ def load(
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist. Pass the path of your CSV or JSONL file "
                                 "(the notebook parameter `dataset`).")
-    texts, label_sets, ids, split_of = [], [], [], []
-    for row_no, row in _rows(path):
-        for column in filter(None, (text_column, labels_column, split_column, id_column)):
-            if column not in row:
-                raise DataError(path, f"has no column {column!r}; it has {sorted(row)}.", row=row_no,
-                                fix=f"name the right column with the {column!r}-column parameter.")
-        text = row[text_column]
-        if not isinstance(text, str) or not text.strip():
-            raise DataError(path, f"empty text in column {text_column!r}.", row=row_no,
-                            fix="remove the row or fill in its text.")
-        raw = row[labels_column]
-        labels = raw if isinstance(raw, list) else (str(raw or "").split(label_delimiter) if raw else [])
-        labels = sorted({str(label).strip() for label in labels if str(label).strip()})
-        if label_names is not None and set(labels) - set(label_names):
-            raise DataError(path, f"unknown label(s) {sorted(set(labels) - set(label_names))}.", row=row_no,
-                            fix=f"use labels from {label_names} or add them to label_names.")
-        if split_column:
-            value = str(row[split_column]).strip().lower()
-            if value not in SPLIT_ALIASES:
-                raise DataError(path, f"unknown split {row[split_column]!r} in column {split_column!r}.",
-                                row=row_no, fix=f"use one of {sorted(SPLIT_ALIASES)}.")
-            split_of.append(SPLIT_ALIASES[value])
-        texts.append(text.strip())
-        label_sets.append(labels)
-        ids.append(str(row[id_column]) if id_column else str(row_no))
-    if not texts:
-        raise DataError(path, "has no rows.", fix="check the file and its header.")
-    hierarchy = None
-    if path_separator and any(path_separator in label for labels in label_sets for label in labels):
-        label_sets = expand_paths(label_sets, path_separator)
-    names = list(label_names) if label_names is not None else sorted(set().union(*map(set, label_sets)))
-    if path_separator and any(path_separator in label for label in names):
-        tree = Hierarchy.from_paths(names, path_separator)
-        hierarchy = {p: tree.children(p) for p in tree.nodes if tree.children(p)}
+    columns = _Columns(text_column, labels_column, label_delimiter, split_column, id_column)
+    texts, label_sets, ids, split_of = _read(path, columns, label_names)
+    names, label_sets, hierarchy = _labels(label_sets, label_names, path_separator)
     y = multi_hot(label_sets, names)
     if split_column:
-        import numpy as np
-
-        splits = {s: np.array([i for i, v in enumerate(split_of) if v == s], dtype=np.int64) for s in SPLITS}
-        if not len(splits["train"]):
-            raise DataError(path, f"column {split_column!r} marks no row as train.", fix="mark training rows.")
-        if not len(splits["validation"]):
-            carved = stratified_splits(y, seed=seed, validation_fraction=validation_fraction,
-                                       train_indices=splits["train"])
-            splits.update(train=carved["train"], validation=carved["validation"])
-        splits = {s: v for s, v in splits.items() if len(v)}
+        splits = _given_splits(path, y, split_of, split_column, seed=seed, validation_fraction=validation_fraction)
         note = f"splits from column {split_column!r}"
     else:
         splits = stratified_splits(y, seed=seed, test_fraction=test_fraction, validation_fraction=validation_fraction)
         note = f"splits carved by iterative stratification, seed {seed}"
-    digest = files.sha256(path)
+    digest = storage.file_sha256(path)
     return Dataset(
         name=name or path.stem,
         texts=texts,
@@ -145,3 +109,81 @@ def load(
         hierarchy=hierarchy,
         content_hash=digest,
     )
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Which column holds what, and how labels are joined."""
+
+    text: str
+    labels: str
+    delimiter: str
+    split: str | None
+    id: str | None
+
+
+def _read(path: Path, columns: _Columns, label_names) -> tuple[list, list, list, list]:
+    """Every row's text, sorted labels, id and split name (empty without a split
+    column), each row checked; the first bad row is a :class:`DataError` naming it."""
+    texts, label_sets, ids, split_of = [], [], [], []
+    for row_no, row in _rows(path):
+        text, labels, split = _row(path, row_no, row, columns, label_names)
+        texts.append(text)
+        label_sets.append(labels)
+        ids.append(str(row[columns.id]) if columns.id else str(row_no))
+        if split:
+            split_of.append(split)
+    if not texts:
+        raise DataError(path, "has no rows.", fix="check the file and its header.")
+    return texts, label_sets, ids, split_of
+
+
+def _row(path: Path, row_no: int, row: dict, columns: _Columns, label_names) -> tuple[str, list[str], str]:
+    """One row's stripped text, sorted labels and split name ("" without a split column)."""
+    for column in filter(None, (columns.text, columns.labels, columns.split, columns.id)):
+        if column not in row:
+            raise DataError(path, f"has no column {column!r}; it has {sorted(row)}.", row=row_no,
+                            fix=f"name the right column with the {column!r}-column parameter.")
+    text = row[columns.text]
+    if not isinstance(text, str) or not text.strip():
+        raise DataError(path, f"empty text in column {columns.text!r}.", row=row_no,
+                        fix="remove the row or fill in its text.")
+    raw = row[columns.labels]
+    labels = raw if isinstance(raw, list) else (str(raw or "").split(columns.delimiter) if raw else [])
+    labels = sorted({str(label).strip() for label in labels if str(label).strip()})
+    if label_names is not None and set(labels) - set(label_names):
+        raise DataError(path, f"unknown label(s) {sorted(set(labels) - set(label_names))}.", row=row_no,
+                        fix=f"use labels from {label_names} or add them to label_names.")
+    split = ""
+    if columns.split:
+        value = str(row[columns.split]).strip().lower()
+        if value not in SPLIT_ALIASES:
+            raise DataError(path, f"unknown split {row[columns.split]!r} in column {columns.split!r}.",
+                            row=row_no, fix=f"use one of {sorted(SPLIT_ALIASES)}.")
+        split = SPLIT_ALIASES[value]
+    return text.strip(), labels, split
+
+
+def _labels(label_sets, label_names, path_separator) -> tuple[list[str], list, dict | None]:
+    """The label names, the label sets with every prefix of a path label added, and
+    the hierarchy those paths form (``None`` without path labels)."""
+    if path_separator and any(path_separator in label for labels in label_sets for label in labels):
+        label_sets = expand_paths(label_sets, path_separator)
+    names = list(label_names) if label_names is not None else sorted(set().union(*map(set, label_sets)))
+    hierarchy = None
+    if path_separator and any(path_separator in label for label in names):
+        tree = Hierarchy.from_paths(names, path_separator)
+        hierarchy = {p: tree.children(p) for p in tree.nodes if tree.children(p)}
+    return names, label_sets, hierarchy
+
+
+def _given_splits(path: Path, y, split_of, split_column: str, *, seed: int, validation_fraction: float) -> dict:
+    """The splits a split column names; validation carved from train where it names none."""
+    splits = {s: np.array([i for i, v in enumerate(split_of) if v == s], dtype=np.int64) for s in SPLITS}
+    if not len(splits["train"]):
+        raise DataError(path, f"column {split_column!r} marks no row as train.", fix="mark training rows.")
+    if not len(splits["validation"]):
+        carved = stratified_splits(y, seed=seed, validation_fraction=validation_fraction,
+                                   train_indices=splits["train"])
+        splits.update(train=carved["train"], validation=carved["validation"])
+    return {s: v for s, v in splits.items() if len(v)}

@@ -33,9 +33,18 @@ beta 10, mu 0.9, and negative-tolerant kappa 0.05, lambda 2.
 Each loss also says how its logits become scores in [0, 1] (:meth:`scores`): the
 sigmoid for all but ``softmax-ce`` (softmax). ZLPR's natural decision rule, a logit
 above 0, is a score above 0.5.
+
+**Adding a loss** takes this module and the loss's reference test, nothing else: put
+:func:`register` on its class (or on a function that builds it), in the table's order.
+:data:`NAMES`, :func:`make`, the chapters' choices, the claim a loss feeds
+(``claim=``, read by chapter 06's sweep) and the parametrized tests all come from
+:data:`REGISTRY`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -47,6 +56,31 @@ import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 _NEG = -1e9  # "minus infinity" for masked log-sum-exp terms
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How :func:`make` builds a registered loss. ``build()`` makes it, or
+    ``build(positives, n_train)`` where ``frequencies`` (it needs the training
+    targets); ``claim`` names the article claim its comparison with BCE is evidence
+    for (:data:`mlstc.results.claims.CLAIMS`), for the losses that couple labels."""
+
+    build: Callable[..., keras.losses.Loss]
+    frequencies: bool = False
+    claim: str = ""
+
+
+REGISTRY: dict[str, Entry] = {}  # name -> its entry, in the order of the module's table
+
+
+def register(name: str, *, frequencies: bool = False, claim: str = ""):
+    """Register the decorated class or builder as the loss ``name``."""
+    def add(build):
+        if name in REGISTRY:
+            raise ValueError(f"the loss {name!r} is registered twice")
+        REGISTRY[name] = Entry(build, frequencies, claim)
+        return build
+    return add
 
 
 def label_counts(y_train) -> tuple[np.ndarray, int]:
@@ -75,6 +109,12 @@ def _frequencies(positives, n_train):
     return positives, float(n_train)
 
 
+@register("bce")
+def _bce() -> keras.losses.Loss:
+    return keras.losses.BinaryCrossentropy(from_logits=True, name="bce")
+
+
+@register("weighted-bce", frequencies=True)
 @keras.saving.register_keras_serializable(package="mlstc")
 class WeightedBCE(MultiLabelLoss):
     """Binary cross-entropy with each label's positive terms weighted by
@@ -94,6 +134,12 @@ class WeightedBCE(MultiLabelLoss):
 
     def get_config(self):
         return {"name": self.name, "positives": self.positives, "n_train": self.n_train}
+
+
+@register("focal")
+def _focal() -> keras.losses.Loss:  # Lin et al.: alpha 0.25 on positives, gamma 2
+    return keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.25, gamma=2.0,
+                                                from_logits=True, name="focal")
 
 
 @keras.saving.register_keras_serializable(package="mlstc")
@@ -159,6 +205,20 @@ class BalancedFocal(MultiLabelLoss):
         return {"name": self.name, "positives": self.positives, "n_train": self.n_train, **self.options}
 
 
+def _focal_family(name: str, **settings) -> None:
+    """Register ``name`` as :class:`BalancedFocal` with Huang et al.'s ``settings``."""
+    register(name, frequencies=True)(
+        lambda positives, n_train: BalancedFocal(positives, n_train, name=name.replace("-", "_"), **settings))
+
+
+_focal_family("cb", reweight="cb", scale=10.0)
+_focal_family("r-fl", reweight="rebalance")
+_focal_family("ntr-fl", ntr=True)
+_focal_family("db", reweight="rebalance", ntr=True)
+_focal_family("cb-ntr", reweight="cb", ntr=True, scale=10.0)
+
+
+@register("asl")
 @keras.saving.register_keras_serializable(package="mlstc")
 class AsymmetricLoss(MultiLabelLoss):
     """ASL (Ridnik et al. ICCV 2021): ``-y (1 - p) ** gamma_pos log p
@@ -194,6 +254,7 @@ def _log1p_sum_exp(scores, mask):
     return ops.logsumexp(ops.concatenate([zeros, masked], axis=-1), axis=-1)
 
 
+@register("zlpr", claim="dependencies")
 @keras.saving.register_keras_serializable(package="mlstc")
 class ZLPR(MultiLabelLoss):
     """ZLPR, the multi-label categorical cross-entropy (Su et al. 2022, arXiv
@@ -209,6 +270,7 @@ class ZLPR(MultiLabelLoss):
         return _log1p_sum_exp(y_pred, 1 - y) + _log1p_sum_exp(-y_pred, y)
 
 
+@register("sigmoid-f1")
 @keras.saving.register_keras_serializable(package="mlstc")
 class SigmoidF1(MultiLabelLoss):
     """sigmoidF1 (Bénédict et al. 2022, arXiv 2108.10566): with ``S = sigmoid(beta * (z +
@@ -232,6 +294,7 @@ class SigmoidF1(MultiLabelLoss):
         return {"name": self.name, "beta": self.beta, "eta": self.eta}
 
 
+@register("lsep", claim="dependencies")
 @keras.saving.register_keras_serializable(package="mlstc")
 class LSEP(MultiLabelLoss):
     """LSEP (Li et al. CVPR 2017): ``log(1 + sum_{v not in Y} sum_{u in Y} exp(f_v -
@@ -248,6 +311,7 @@ class LSEP(MultiLabelLoss):
         return _log1p_sum_exp(flat, ops.reshape(pairs, ops.shape(flat)))
 
 
+@register("softmax-ce", claim="cross_entropy")
 @keras.saving.register_keras_serializable(package="mlstc")
 class SoftmaxCE(MultiLabelLoss):
     """Softmax cross-entropy against the targets divided by their sum (the
@@ -268,30 +332,18 @@ class SoftmaxCE(MultiLabelLoss):
 def make(name: str, y_train=None) -> keras.losses.Loss:
     """The loss called ``name`` (see the module's table); ``y_train`` (the training
     targets) for the losses that need label frequencies."""
-    needs = {"weighted-bce", "cb", "r-fl", "ntr-fl", "db", "cb-ntr"}
-    if name in needs and y_train is None:
-        raise ValueError(f"the {name!r} loss needs the training targets: make({name!r}, y_train)")
-    if name == "bce":
-        return keras.losses.BinaryCrossentropy(from_logits=True, name="bce")
-    if name == "focal":  # Lin et al.: alpha 0.25 on positives, gamma 2
-        return keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.25, gamma=2.0,
-                                                    from_logits=True, name="focal")
-    simple = {"asl": AsymmetricLoss, "zlpr": ZLPR, "sigmoid-f1": SigmoidF1, "lsep": LSEP, "softmax-ce": SoftmaxCE}
-    if name in simple:
-        return simple[name]()
-    if name not in needs:
+    if name not in REGISTRY:
         raise ValueError(f"unknown loss {name!r}; known: {', '.join(NAMES)}")
-    counts, total = label_counts(y_train)
-    if name == "weighted-bce":
-        return WeightedBCE(counts, total)
-    focal_family = {"cb": dict(reweight="cb", scale=10.0), "r-fl": dict(reweight="rebalance"),
-                    "ntr-fl": dict(ntr=True), "db": dict(reweight="rebalance", ntr=True),
-                    "cb-ntr": dict(reweight="cb", ntr=True, scale=10.0)}
-    return BalancedFocal(counts, total, name=name.replace("-", "_"), **focal_family[name])
+    entry = REGISTRY[name]
+    if not entry.frequencies:
+        return entry.build()
+    if y_train is None:
+        raise ValueError(f"the {name!r} loss needs the training targets: make({name!r}, y_train)")
+    return entry.build(*label_counts(y_train))
 
 
-NAMES = ("bce", "weighted-bce", "focal", "cb", "r-fl", "ntr-fl", "db", "cb-ntr", "asl", "zlpr", "sigmoid-f1", "lsep",
-         "softmax-ce")
+NAMES = tuple(REGISTRY)
+COUPLED = tuple(name for name, entry in REGISTRY.items() if entry.claim)  # the losses that couple labels
 
 
 def scores(loss, logits) -> np.ndarray:

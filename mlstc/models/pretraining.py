@@ -157,6 +157,27 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
     if steps is None and budget_s is None:
         raise ValueError("give the number of steps, a time budget (budget_s), or both")
     keras.utils.set_random_seed(seed)
+    tokenizer, encoded = _windows(checkpoint, texts, max_length)
+    train, heldout = _held_out(encoded, heldout_fraction, seed)
+    masking = dict(rate=rate, max_predictions=max_predictions)
+    schedule = _Schedule(masked_lm(checkpoint), tokenizer, train, heldout, masking, batch_size=batch_size,
+                         learning_rate=learning_rate, steps=steps, budget_s=budget_s, log_every=log_every,
+                         warmup_fraction=warmup_fraction, seed=seed, verbose=verbose)
+    settings = {"loop": "pretraining.pretrain", "max_length": max_length, "batch_size": batch_size,
+                "learning_rate": learning_rate, "steps": steps, "budget_s": budget_s, "log_every": log_every,
+                "rate": rate, "max_predictions": max_predictions, "warmup_fraction": warmup_fraction, "seed": seed}
+    with bert._unused_pooler_ignored():  # the [CLS] pooler gets no gradient from the masked-LM loss
+        trained = training.run(schedule.model, schedule.plan, schedule.record,
+                               cache=([train, heldout], settings, [__name__]))
+    kept = trained.record
+    pieces = int(sum(len(s) for s in train.ids))
+    return Pretrained(schedule.model, kept["steps"], kept["seconds"], len(train.ids), pieces, kept["curve"],
+                      planned=kept["planned"], cached=trained.cached)
+
+
+def _windows(checkpoint: str, texts, max_length: int):
+    """The checkpoint's tokenizer and the word-piece windows of ``texts`` (cut here
+    from strings, or checked when :func:`sequences` already cut them)."""
     tokenizer = checkpoints.tokenizer(checkpoint)
     if tokenizer.mask_token_id is None:
         raise ValueError(f"checkpoint {checkpoint or checkpoints.DEFAULT!r} has no [MASK] token; "
@@ -165,63 +186,77 @@ def pretrain(checkpoint: str, texts, *, max_length: int = 128, batch_size: int =
     if max(encoded.lengths(), default=0) > max_length:
         raise ValueError(f"windows of up to {max(encoded.lengths())} word pieces given with max_length={max_length}; "
                          "cut them with pretraining.sequences(texts, tokenizer, max_length)")
+    return tokenizer, encoded
+
+
+def _held_out(encoded: Encoded, fraction: float, seed: int) -> tuple[Encoded, Encoded]:
+    """The windows to train on and the ``fraction`` (at most 512) held out to measure
+    the masked-LM loss, drawn with ``seed``."""
     order = np.random.default_rng(seed).permutation(len(encoded.ids))
-    n_heldout = min(max(1, int(round(heldout_fraction * len(order)))), 512) if len(order) > 1 else 0
-    pick = lambda idx: Encoded([encoded.ids[i] for i in idx], np.arange(len(idx)), len(idx),  # noqa: E731
-                               encoded.full_lengths[:0])
-    heldout, train = pick(order[:n_heldout]), pick(order[n_heldout:])
-    heldout_batches = fixed_masked(heldout, tokenizer, rate=rate, max_predictions=max_predictions, seed=seed + 1)
+    n_heldout = min(max(1, int(round(fraction * len(order)))), 512) if len(order) > 1 else 0
 
-    model = masked_lm(checkpoint)
-    pieces = int(sum(len(s) for s in train.ids))
-    settings = {"loop": "pretraining.pretrain", "max_length": max_length, "batch_size": batch_size,
-                "learning_rate": learning_rate, "steps": steps, "budget_s": budget_s, "log_every": log_every,
-                "rate": rate, "max_predictions": max_predictions, "warmup_fraction": warmup_fraction, "seed": seed}
-    planned_run = {}  # what a real pretraining planned and when it started, for its record
+    def pick(idx):
+        return Encoded([encoded.ids[i] for i in idx], np.arange(len(idx)), len(idx), encoded.full_lengths[:0])
 
-    def plan() -> dict:
-        nonlocal log_every
-        stream = masked_batches(train, tokenizer, batch_size, rate=rate, max_predictions=max_predictions, seed=seed)
+    return pick(order[n_heldout:]), pick(order[:n_heldout])
+
+
+class _Schedule:
+    """One pretraining's plan (steps, learning-rate schedule, the fit's arguments),
+    its held-out curve and its record, for :func:`mlstc.models.training.run`."""
+
+    def __init__(self, model, tokenizer, train: Encoded, heldout: Encoded, masking: dict, *, batch_size: int,
+                 learning_rate: float, steps: int | None, budget_s: float | None, log_every: int,
+                 warmup_fraction: float, seed: int, verbose: int):
+        self.model, self.tokenizer, self.train, self.masking = model, tokenizer, train, masking
+        self.batch_size, self.learning_rate, self.warmup_fraction = batch_size, learning_rate, warmup_fraction
+        self.steps, self.budget_s, self.log_every, self.seed, self.verbose = steps, budget_s, log_every, seed, verbose
+        self.n_heldout = len(heldout.ids)
+        self.heldout_batches = fixed_masked(heldout, tokenizer, **masking, seed=seed + 1)
+        self.planned, self.curve, self.started = 0, [], 0.0
+
+    def heldout_loss(self) -> float:
+        return mlm_loss(self.model, self.heldout_batches) if self.n_heldout else float("nan")
+
+    def plan(self) -> dict:
+        """Compile for the planned steps and return the fit's arguments."""
+        stream = masked_batches(self.train, self.tokenizer, self.batch_size, **self.masking, seed=self.seed)
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        started = time.perf_counter()
-        before = mlm_loss(model, heldout_batches) if n_heldout else float("nan")
-        planned = steps
-        if planned is None:  # what fits the budget, held-out measurements every log_every steps included
-            timed = time.perf_counter()  # a second pass: the first one also traced the model
-            if n_heldout:
-                mlm_loss(model, heldout_batches)
-            eval_s = time.perf_counter() - timed
-            per_step = step_seconds(model, stream, loss) + eval_s / log_every
-            left = budget_s - (time.perf_counter() - started)
-            fit = max(1, int(left / per_step))
-            log_every = min(log_every, fit)  # a budget shorter than log_every steps still logs its end
-            planned = fit // log_every * log_every
-        bert.compile(model, learning_rate=learning_rate, total_steps=planned, warmup_fraction=warmup_fraction,
-                     loss=loss)
-        curve = [{"step": 0, "train_loss": float("nan"), "heldout_loss": before, "seconds": 0.0}]
-        planned_run.update(planned=planned, curve=curve, started=started)
+        self.started = time.perf_counter()
+        before = self.heldout_loss()
+        self.planned = self.steps if self.steps is not None else self._steps_in_budget(stream, loss)
+        bert.compile(self.model, learning_rate=self.learning_rate, total_steps=self.planned,
+                     warmup_fraction=self.warmup_fraction, loss=loss)
+        self.curve = [{"step": 0, "train_loss": float("nan"), "heldout_loss": before, "seconds": 0.0}]
+        return {"x": stream, "steps_per_epoch": self.log_every,
+                "epochs": max(1, int(np.ceil(self.planned / self.log_every))),
+                "callbacks": [_Budget(self.started, self.budget_s, self.log)]}
 
-        def log(logs):
-            curve.append({"step": curve[-1]["step"] + log_every, "train_loss": float(logs.get("loss", np.nan)),
-                          "heldout_loss": mlm_loss(model, heldout_batches) if n_heldout else float("nan"),
-                          "seconds": time.perf_counter() - started})
-            if verbose:
-                print(f"step {curve[-1]['step']}: train {curve[-1]['train_loss']:.3f}, "
-                      f"held-out {curve[-1]['heldout_loss']:.3f} ({curve[-1]['seconds']:.0f} s)", flush=True)
+    def _steps_in_budget(self, stream, loss) -> int:
+        """The steps that fit the budget, held-out measurements every ``log_every``
+        steps included; shortens ``log_every`` where the budget is shorter."""
+        timed = time.perf_counter()  # a second pass: the first one also traced the model
+        if self.n_heldout:
+            mlm_loss(self.model, self.heldout_batches)
+        eval_s = time.perf_counter() - timed
+        per_step = step_seconds(self.model, stream, loss) + eval_s / self.log_every
+        left = self.budget_s - (time.perf_counter() - self.started)
+        fit = max(1, int(left / per_step))
+        self.log_every = min(self.log_every, fit)  # a budget shorter than log_every steps still logs its end
+        return fit // self.log_every * self.log_every
 
-        return {"x": stream, "steps_per_epoch": log_every, "epochs": max(1, int(np.ceil(planned / log_every))),
-                "callbacks": [_Budget(started, budget_s, log)]}
+    def log(self, logs: dict) -> None:
+        point = {"step": self.curve[-1]["step"] + self.log_every, "train_loss": float(logs.get("loss", np.nan)),
+                 "heldout_loss": self.heldout_loss(), "seconds": time.perf_counter() - self.started}
+        self.curve.append(point)
+        if self.verbose:
+            print(f"step {point['step']}: train {point['train_loss']:.3f}, held-out {point['heldout_loss']:.3f} "
+                  f"({point['seconds']:.0f} s)", flush=True)
 
-    def record(*_) -> dict:  # timed from before the planning, which the budget also spends
-        done, seconds = planned_run["curve"][-1]["step"], time.perf_counter() - planned_run["started"]
-        print(f"masked-LM pretraining: {done} of {planned_run['planned']} steps in {seconds:.0f} s", flush=True)
-        return {"steps": done, "planned": planned_run["planned"], "seconds": seconds, "curve": planned_run["curve"]}
-
-    with bert._unused_pooler_ignored():  # the [CLS] pooler gets no gradient from the masked-LM loss
-        trained = training.run(model, plan, record, cache=([train, heldout], settings, [__name__]))
-    kept = trained.record
-    return Pretrained(model, kept["steps"], kept["seconds"], len(train.ids), pieces, kept["curve"],
-                      planned=kept["planned"], cached=trained.cached)
+    def record(self, *_) -> dict:  # timed from before the planning, which the budget also spends
+        done, seconds = self.curve[-1]["step"], time.perf_counter() - self.started
+        print(f"masked-LM pretraining: {done} of {self.planned} steps in {seconds:.0f} s", flush=True)
+        return {"steps": done, "planned": self.planned, "seconds": seconds, "curve": self.curve}
 
 
 def save_checkpoint(pretrained: Pretrained | keras.Model, tokenizer, directory, **provenance) -> Path:

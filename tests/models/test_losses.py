@@ -9,6 +9,7 @@ import pytest
 
 from mlstc.models import losses
 from mlstc.models.training import keras, tf
+from mlstc.results import claims
 
 Y = np.array([[1, 0, 0, 1], [1, 1, 1, 0], [0, 0, 0, 0], [1, 1, 1, 0]], dtype="float32")  # label 3: one positive
 Y[1] = [1, 1, 1, 1]  # an example with every label positive
@@ -157,7 +158,7 @@ def test_a_better_ranking_gets_a_lower_loss():
         assert value(loss, z=good) < value(loss, z=bad), name
 
 
-@pytest.mark.parametrize("name", ["db", "cb-ntr", "weighted-bce", "asl", "zlpr", "sigmoid-f1", "lsep", "softmax-ce"])
+@pytest.mark.parametrize("name", losses.NAMES)
 def test_a_model_compiled_with_the_loss_saves_and_loads(tmp_path, name):
     inputs = keras.Input((3,))
     model = keras.Model(inputs, keras.layers.Dense(4)(inputs))
@@ -167,6 +168,18 @@ def test_a_model_compiled_with_the_loss_saves_and_loads(tmp_path, name):
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     assert loaded.evaluate(x, Y, verbose=0) == pytest.approx(before, rel=1e-5)
+
+
+def test_the_registry_builds_every_loss_in_the_table_order():
+    assert losses.NAMES[:3] == ("bce", "weighted-bce", "focal") and losses.NAMES[-1] == "softmax-ce"
+    assert len(losses.NAMES) == 13
+    assert {n: losses.REGISTRY[n].claim for n in losses.COUPLED} == {
+        "zlpr": "dependencies", "lsep": "dependencies", "softmax-ce": "cross_entropy"}
+    assert {losses.REGISTRY[n].claim for n in losses.COUPLED} <= set(claims.BY_ID)
+    for name in losses.NAMES:
+        assert f"``{name}``" in losses.__doc__, f"{name} is missing from the module's table"
+    with pytest.raises(ValueError, match="registered twice"):
+        losses.register("bce")(lambda: None)
 
 
 def test_frequency_losses_need_the_training_targets():
