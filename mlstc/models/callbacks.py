@@ -2,8 +2,8 @@
 
 Keras's own ``accuracy`` on a multi-label output is not a multi-label metric.
 :class:`MicroF1` computes validation micro-F1 at the end of every epoch and writes it
-into the logs as ``val_micro_f1``, so that ``EarlyStopping`` and ``ModelCheckpoint``
-can monitor it (``mode="max"``).
+into the logs as ``val_micro_f1``, so that :class:`KeepBest` (early stopping by the one
+:class:`Patience` rule of the package) and ``ModelCheckpoint`` can monitor it.
 """
 
 from __future__ import annotations
@@ -45,3 +45,54 @@ class MicroF1(keras.callbacks.Callback):
             logs[self.name] = score
         if self.verbose:
             print(f" - {self.name}: {score:.4f} (threshold {cut:.2f})")
+
+
+class Patience:
+    """The early-stopping rule of every training of the package: a score counts as
+    better only when strictly higher than the best so far (the first one always
+    does), and ``patience`` epochs in a row without a better one end the training.
+    Keras' ``EarlyStopping`` with ``mode="max"``, ``min_delta=0`` and no baseline, as
+    a plain object, so that :class:`KeepBest` keeps one for a model and
+    :func:`mlstc.models.heads.train_many` one per head of a joint model."""
+
+    def __init__(self, patience: int):
+        self.patience, self.best, self.best_epoch, self.waited = patience, None, 0, 0
+
+    def better(self, score: float, epoch: int) -> bool:
+        """Record ``score`` of ``epoch``; whether it is the best so far."""
+        if self.best is None or score > self.best:
+            self.best, self.best_epoch, self.waited = score, epoch, 0
+            return True
+        self.waited += 1
+        return False
+
+    @property
+    def exhausted(self) -> bool:
+        return self.waited >= self.patience
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Early stopping on the logged ``monitor`` (higher is better; written by
+    :class:`MicroF1`) by the :class:`Patience` rule, with the best epoch's weights
+    restored when training ends, whether it stopped early or ran every epoch."""
+
+    def __init__(self, patience: int, monitor: str = "val_micro_f1"):
+        super().__init__()
+        self.patience, self.monitor = patience, monitor
+        self.rule, self.best_weights = Patience(patience), None
+
+    def on_train_begin(self, logs=None):
+        self.rule, self.best_weights = Patience(self.patience), None
+
+    def on_epoch_end(self, epoch, logs=None):
+        score = (logs or {}).get(self.monitor)
+        if score is None:
+            return
+        if self.rule.better(score, epoch):
+            self.best_weights = self.model.get_weights()
+        elif self.rule.exhausted and epoch > 0:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)

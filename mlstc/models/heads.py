@@ -16,8 +16,8 @@ import numpy as np
 
 from mlstc.core import system
 from mlstc.evaluation import thresholds
+from mlstc.models import callbacks, training
 from mlstc.models import losses as loss_functions
-from mlstc.models import training
 
 system.import_tensorflow()
 import keras  # noqa: E402
@@ -133,18 +133,17 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
 
 
 class _PerHeadStopping(keras.callbacks.Callback):
-    """Early stopping and best-weight keeping for each head of :func:`train_many`,
-    as :func:`mlstc.models.training.fit` does for one model."""
+    """Early stopping and best-weight keeping for each head of :func:`train_many`:
+    one :class:`mlstc.models.callbacks.Patience` per head, the rule that
+    :class:`~mlstc.models.callbacks.KeepBest` applies to one model."""
 
     def __init__(self, joint, models, objects, x_val, y_val, patience):
         super().__init__()
         self.models, self.objects, self.x_val, self.y_val = models, objects, x_val, y_val
-        self.patience = patience
         self.forward = training.forward(joint)  # every head's validation logits in one call
         self.scores = [[] for _ in models]
-        self.best = [-np.inf] * len(models)
+        self.rules = [callbacks.Patience(patience) for _ in models]
         self.best_weights = [m.get_weights() for m in models]
-        self.waited = [0] * len(models)
         self.stopped_at: list[int | None] = [None] * len(models)
         self.losses: list[dict] = []
 
@@ -157,12 +156,9 @@ class _PerHeadStopping(keras.callbacks.Callback):
             probs = loss_functions.scores(loss_object, logits[i])
             score = thresholds.best_global(self.y_val, probs)[1]
             self.scores[i].append(score)
-            if score > self.best[i]:
-                self.best[i], self.waited[i] = score, 0
+            if self.rules[i].better(score, epoch):
                 self.best_weights[i] = model.get_weights()
-            else:
-                self.waited[i] += 1
-                if self.waited[i] >= self.patience:
-                    self.stopped_at[i] = epoch + 1
+            elif self.rules[i].exhausted:
+                self.stopped_at[i] = epoch + 1
         if all(s is not None for s in self.stopped_at):
             self.model.stop_training = True

@@ -30,7 +30,7 @@ import numpy as np
 from mlstc.core import system
 from mlstc.evaluation import thresholds
 from mlstc.models import fitcache
-from mlstc.models.callbacks import MicroF1
+from mlstc.models.callbacks import KeepBest, MicroF1
 from mlstc.text import batching
 
 system.import_tensorflow()
@@ -119,8 +119,7 @@ def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, pred
                                                          save_best_only=True, save_weights_only=True))
         f1 = MicroF1(predict_val, y_val) if scores is None else MicroF1(lambda m: scores(predict_val(m)), y_val,
                                                                          from_logits=False)
-        stop = keras.callbacks.EarlyStopping(monitor="val_micro_f1", mode="max", patience=patience,
-                                             restore_best_weights=True, verbose=0)
+        stop = KeepBest(patience, monitor="val_micro_f1")
         return {"x": batches, "steps_per_epoch": steps_per_epoch, "epochs": epochs, "verbose": verbose,
                 "callbacks": [f1, stop, *extra]}
 
