@@ -9,7 +9,7 @@ PROFILE ?= cpu
 export MLSTC_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 SPACY_MODEL_URL := https://github.com/explosion/spacy-models/releases/download/en_core_web_sm-3.8.0/en_core_web_sm-3.8.0-py3-none-any.whl
 
-.PHONY: venv colab book test lint unit notebooks evidence html check-data clean
+.PHONY: venv colab book test lint unit notebooks jax evidence html check-data clean
 
 venv: $(VENV)/.installed
 
@@ -57,6 +57,16 @@ unit: venv
 # generated CSV of "your own" headlines, with nothing written beside that file (conftest.py).
 notebooks: venv
 	MLSTC_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax --nbval-current-env --durations=15 notebooks/
+
+## jax: the transformer path on Keras-on-JAX (CPU): the unit tests of the losses, layers,
+## metrics and training step, then chapters 03 and 06 in the smoke profile (their earlier
+## chapters run on TensorFlow). A failure here is JAX's: pytest's header names the backend.
+JAX_TESTS = tests/models/test_losses.py tests/models/test_layers.py tests/models/test_callbacks.py \
+	tests/evaluation/test_metrics.py tests/models/test_bert.py tests/models/test_heads.py
+jax: venv
+	KERAS_BACKEND=jax $(BIN)/python -m pytest $(JAX_TESTS)
+	KERAS_BACKEND=jax MLSTC_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
+		notebooks/03_bert.ipynb notebooks/06_losses.ipynb
 
 ## evidence: recompute results/cpu's metrics, intervals, comparisons and Holm p from the
 ## committed probabilities (no training; about a minute)

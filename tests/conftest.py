@@ -46,3 +46,18 @@ def committed(monkeypatch):
     if not (root / "cpu").is_dir():
         pytest.skip("no committed cpu results")
     monkeypatch.setenv("MLSTC_RESULTS_DIR", str(root))
+
+
+
+@pytest.fixture
+def value_and_grad():
+    """:func:`mlstc.models.training.value_and_grad`: a test of a loss or layer runs
+    under TensorFlow and JAX alike."""
+    from mlstc.models import training
+
+    return training.value_and_grad
+
+
+def pytest_report_header(config):
+    """The Keras backend of this run, so that a backend-specific failure names it."""
+    return f"Keras backend: {os.environ.get('KERAS_BACKEND', 'tensorflow')}"

@@ -64,8 +64,9 @@ def restore_cached(profile: str, chapter: str, models: list[str], dataset_key: s
     an earlier chapter's results without a :class:`~mlstc.book.setup.Run`
     (:func:`mlstc.book.members.gather`)."""
     parameters = runcache.default_parameters(chapter) | {"seed": seed}
-    hit = runcache.restore(profile, chapter, dataset_key, parameters,
-                           [f"{results.stem(dataset_key, m)}.json" for m in models], results.run_dir(profile, chapter))
+    hit = runcache.restore(profile, chapter, dataset_key, parameters,  # run on TensorFlow, as ensure runs it
+                           [f"{results.stem(dataset_key, m)}.json" for m in models], results.run_dir(profile, chapter),
+                           backend={})
     if hit and not missing(profile, chapter, models, [dataset_key], {dataset_key: sizes} if sizes else None):
         log.info("prerequisites: %s of %s for %s restored from the run cache; nothing retrained",
                  ", ".join(models), chapter, dataset_key)
@@ -101,8 +102,10 @@ def ensure(run, chapter: str, models: list[str], specs: dict[str, str]) -> None:
     overrides = {"datasets": ",".join(specs[k] for k in todo), "seed": run.seed}
     if run.parameters.get("data_dir"):
         overrides["data_dir"] = run.parameters["data_dir"]
+    # an earlier chapter runs on the default backend (chapter 02's text layers need
+    # TensorFlow), whichever backend the chapter waiting for it uses
     runner.execute(notebook, profile, overrides, output_dir=paths.cache_dir() / "prerequisite-runs" / profile,
-                   environment={CHAIN_ENV: ",".join(chain), "MLSTC_EXTRA_DATASETS": ""})
+                   environment={CHAIN_ENV: ",".join(chain), "MLSTC_EXTRA_DATASETS": "", "KERAS_BACKEND": "tensorflow"})
     still = missing(profile, notebook.stem, models, todo, sizes)
     if still:
         raise FileNotFoundError(f"{notebook.stem} ran but saved no {', '.join(models)} for {', '.join(still)}: "

@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from mlstc.core import cache as caches
-from mlstc.core import code, folders, paths, storage
+from mlstc.core import code, folders, paths, storage, system
 
 NOT_IN_KEY = ("profile", "datasets", "data_dir")
 STORE = caches.Store("runs", bounded=False)  # pruned by :func:`prune`: the latest runs, not a size
@@ -110,10 +110,13 @@ def code_key(notebook: str, _done: dict | None = None) -> str:
     return done[notebook]
 
 
-def run_key(notebook: str, parameters: dict) -> str:
-    """What a chapter's results depend on: its code (:func:`code_key`) and its parameters."""
+def run_key(notebook: str, parameters: dict, backend: dict | None = None) -> str:
+    """What a chapter's results depend on: its code (:func:`code_key`), its parameters
+    and, where it is not TensorFlow, the Keras backend and its version (``backend``:
+    :func:`mlstc.core.system.backend_version`'s, this process's by default)."""
     kept = {k: v for k, v in sorted(parameters.items()) if k not in NOT_IN_KEY}
-    return storage.content_key(code_key(notebook), kept)
+    backend = system.backend_version() if backend is None else backend
+    return storage.content_key(code_key(notebook), kept | ({"_backend": backend} if backend else {}))
 
 
 def entry(profile: str, notebook: str, dataset_key: str, key: str) -> Path:
@@ -169,12 +172,13 @@ def prune(dataset_folder: Path, keep: int = KEEP) -> list[Path]:
 
 
 def restore(profile: str, notebook: str, dataset_key: str, parameters: dict, names: list[str],
-            into: Path) -> Path | None:
-    """Copy the cached files ``names`` of one data set into ``into``; the cache
-    entry used, or ``None`` when there is none with all of them (or the cache is off)."""
+            into: Path, backend: dict | None = None) -> Path | None:
+    """Copy the cached files ``names`` of one data set into ``into`` (from a run on
+    ``backend``, as :func:`run_key` takes it); the cache entry used, or ``None`` when
+    there is none with all of them (or the cache is off)."""
     if not STORE.enabled:
         return None
-    folder = entry(profile, notebook, dataset_key, run_key(notebook, parameters))
+    folder = entry(profile, notebook, dataset_key, run_key(notebook, parameters, backend))
     if not names or not all((folder / n).is_file() for n in names):
         return None
     into.mkdir(parents=True, exist_ok=True)

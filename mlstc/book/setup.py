@@ -238,12 +238,20 @@ class Run:
         return None
 
     def tensorflow(self):
-        """TensorFlow, for a chapter that trains networks: imported (Keras 3 on it) with
-        deterministic ops, so that a seed gives the same weights on a rerun."""
-        from mlstc.models import training
+        """TensorFlow, for a chapter that trains networks on it (the LSTM's text
+        layers need it): imported (Keras 3 on it) with deterministic ops, so that a
+        seed gives the same weights on a rerun."""
+        tf = system.import_tensorflow()
+        tf.config.experimental.enable_op_determinism()
+        return tf
 
-        training.tf.config.experimental.enable_op_determinism()
-        return training.tf
+    def backend(self) -> str:
+        """Keras' backend, ready for a chapter whose networks run on either (the
+        transformer chapters): TensorFlow as :meth:`tensorflow` makes it, JAX as it is
+        (deterministic on a CPU); its name."""
+        if system.backend() == "tensorflow":
+            self.tensorflow()
+        return system.backend()
 
     def epochs(self, wanted: int) -> int:
         """``wanted`` epochs, at most the profile's ``max_epochs`` (the smoke profile's one)."""

@@ -63,7 +63,8 @@ def machine() -> dict:
         info["memory_gib"] = round(psutil.virtual_memory().total / 2**30, 1)
     except ImportError:
         pass
-    info["gpus"] = gpus() if "tensorflow" in sys.modules else "not checked (TensorFlow not imported)"
+    ready = "jax" in sys.modules if backend() == "jax" else "tensorflow" in sys.modules
+    info["gpus"] = gpus() if ready else f"not checked ({backend()} not imported)"
     return info
 
 
@@ -95,8 +96,32 @@ def import_tensorflow():
     return tf
 
 
+def backend() -> str:
+    """The Keras backend of this process: ``$KERAS_BACKEND`` (TensorFlow unless set)."""
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def import_backend():
+    """Make Keras' backend ready before Keras is imported: TensorFlow imported quietly
+    (:func:`import_tensorflow`) where it is the backend, nothing for JAX. The
+    transformer path (fine-tune, pretraining, losses, layers, the training step) calls
+    this and runs on either; the LSTM's text layers need TensorFlow itself."""
+    return import_tensorflow() if backend() == "tensorflow" else None
+
+
+def backend_version() -> dict[str, str]:
+    """The backend and its version, for keys of work a backend computes differently
+    (empty for TensorFlow, the default, so that its keys stay what they were)."""
+    name = backend()
+    return {} if name == "tensorflow" else {"backend": name, "version": versions([name]).get(name, "?")}
+
+
 def gpus() -> list[str]:
-    """Names of the GPUs TensorFlow sees (imports TensorFlow)."""
+    """Names of the GPUs the Keras backend sees (imports it)."""
+    if backend() == "jax":
+        import jax
+
+        return [str(d) for d in jax.devices() if d.platform == "gpu"]
     return [d.name for d in import_tensorflow().config.list_physical_devices("GPU")]
 
 

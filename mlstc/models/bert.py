@@ -26,10 +26,20 @@ from mlstc.models.layers import MaskedMeanPooling
 from mlstc.text import batching, checkpoints, wordpieces
 from mlstc.text.wordpieces import INPUTS, Encoded
 
-system.import_tensorflow()
+system.import_backend()
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
+
+# Word-piece widths a batch is padded up to on a backend that compiles one program per
+# input shape (JAX/XLA): a handful of shapes instead of one per batch length. TensorFlow
+# pads each batch to its own longest sequence, as the committed runs did.
+WIDTHS = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+
+
+def width_of(lengths) -> int | None:
+    """The width a batch of sequences of ``lengths`` is padded to: the longest on
+    TensorFlow (``None``), the next of :data:`WIDTHS` on JAX."""
+    return None if system.backend() == "tensorflow" else batching.bucket_width(int(np.max(lengths)), WIDTHS)
 
 
 @keras.saving.register_keras_serializable(package="mlstc")
@@ -73,14 +83,19 @@ def _cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> set[str]:
     return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
 
 
-def fastest_precision(gpus: bool | None = None, cpu_flags: set[str] | None = None) -> str:
-    """The Keras dtype policy that trains fastest here at equal accuracy:
-    ``mixed_float16`` on a GPU; ``mixed_bfloat16`` on a CPU that computes bfloat16
-    natively (AVX512-BF16 or AMX: 1.5x on chapter 03's Reuters fine-tune on 2 cores,
-    accuracy within the seed spread, ``benchmarks/bf16_accuracy.py``); ``float32``
-    elsewhere, where bfloat16 would be emulated and slower."""
+def fastest_precision(gpus: bool | None = None, cpu_flags: set[str] | None = None, backend: str | None = None) -> str:
+    """The Keras dtype policy that trains fastest here at equal accuracy, per backend.
+    On a GPU: ``mixed_bfloat16`` on JAX (Hopper computes bfloat16 natively and needs
+    no loss scaling), ``mixed_float16`` on TensorFlow. On a CPU: with TensorFlow,
+    ``mixed_bfloat16`` where the CPU computes bfloat16 natively (AVX512-BF16 or AMX: 1.5x
+    on chapter 03's Reuters fine-tune on 2 cores, accuracy within the seed spread,
+    ``benchmarks/bf16_accuracy.py``), ``float32`` elsewhere; with JAX, ``float32``
+    (XLA's CPU bfloat16 is not measured here)."""
+    backend = backend or system.backend()
     if gpus if gpus is not None else bool(system.gpus()):
-        return "mixed_float16"
+        return "mixed_bfloat16" if backend == "jax" else "mixed_float16"
+    if backend != "tensorflow":
+        return "float32"
     flags = _cpu_flags() if cpu_flags is None else cpu_flags
     return "mixed_bfloat16" if flags & set(BF16_FLAGS) else "float32"
 
@@ -133,16 +148,22 @@ def _unused_pooler_ignored():
         yield
 
 
-def train_batches(encoded: Encoded, y, batch_size: int, *, seed: int = 0, **batch_options) -> tf.data.Dataset:
+def _batch(encoded: Encoded, idx) -> dict[str, np.ndarray]:
+    """The backbone's inputs for the sequences ``idx`` of ``encoded`` (:func:`width_of`)."""
+    sequences = [encoded.ids[i] for i in idx]
+    return wordpieces.inputs(sequences, width=width_of([len(s) for s in sequences]))
+
+
+def train_batches(encoded: Encoded, y, batch_size: int, *, seed: int = 0, **batch_options):
     """Endless length-bucketed training batches (one sequence per document)."""
     if not encoded.one_per_document():
         raise ValueError("train on one sequence per document (strategy 'head' or 'head_tail'); "
                          "chunks are for prediction")
     y = np.asarray(y, dtype="float32")
-    spec = {name: tf.TensorSpec((None, None), tf.int32) for name in INPUTS}
-    signature = (spec, tf.TensorSpec((None, y.shape[1]), tf.float32))
-    return training.batch_stream(lambda idx: (wordpieces.inputs([encoded.ids[i] for i in idx]), y[idx]),
-                                 encoded.lengths(), batch_size, signature, seed=seed, **batch_options)
+    signature = ({name: training.Spec((None, None), "int32") for name in INPUTS},
+                 training.Spec((None, y.shape[1]), "float32"))
+    return training.batch_stream(lambda idx: (_batch(encoded, idx), y[idx]), encoded.lengths(), batch_size,
+                                 signature, seed=seed, **batch_options)
 
 
 def predict_logits(model: keras.Model, encoded: Encoded, batch_size: int = 64, *, pool: str = "max",
@@ -150,9 +171,8 @@ def predict_logits(model: keras.Model, encoded: Encoded, batch_size: int = 64, *
     """Logits per document in input order; chunks of a document pooled by ``max``
     (a label present anywhere in the story) or ``mean``."""
     fn = fn or training.forward(model)
-    out = batching.predict_in_order(
-        lambda idx: np.asarray(fn(wordpieces.inputs([encoded.ids[i] for i in idx]))).astype("float32"),
-        encoded.lengths(), batch_size)
+    out = batching.predict_in_order(lambda idx: np.asarray(fn(_batch(encoded, idx))).astype("float32"),
+                                    encoded.lengths(), batch_size)
     if encoded.one_per_document():
         return out
     if pool not in ("max", "mean"):

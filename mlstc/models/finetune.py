@@ -20,7 +20,7 @@ from mlstc.models import bert, training
 from mlstc.models import losses as loss_functions
 from mlstc.text import checkpoints, wordpieces
 
-system.import_tensorflow()
+system.import_backend()
 import keras  # noqa: E402
 
 SETTINGS = ("max_length", "truncation", "learning_rate", "batch_size", "epochs", "precision")

@@ -59,7 +59,7 @@ T = TypeVar("T")
 def _keras():
     """Keras, imported on first use: :func:`estimator` serves scikit-learn models
     without loading TensorFlow."""
-    system.import_tensorflow()
+    system.import_backend()
     import keras
 
     return keras
@@ -243,8 +243,10 @@ def key(model: keras.Model, data, settings: dict, loop: Sequence[str] = ()) -> s
     (see the module docstring)."""
     digest = hashlib.sha256()
     modules = sorted(_modules(model) | set(loop))
+    # the backend and its version where it is not TensorFlow (whose keys stay as they were)
+    backend = system.backend_version()
     _update(digest, storage.to_json([FORMAT, describe(model), settings, code_key(modules),
-                                     system.versions(VERSIONS)]))
+                                     system.versions(VERSIONS), *([backend] if backend else [])]))
     for weights in model.get_weights():
         _update(digest, weights)
     _update(digest, data)

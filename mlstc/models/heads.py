@@ -19,7 +19,7 @@ from mlstc.evaluation import thresholds
 from mlstc.models import callbacks, training
 from mlstc.models import losses as loss_functions
 
-system.import_tensorflow()
+system.import_backend()
 import keras  # noqa: E402
 
 KINDS = ("linear", "mlp")
@@ -110,8 +110,7 @@ def train_many(x_train, y_train, x_val, y_val, *, losses, kind: str = "linear", 
     keras.utils.set_random_seed(seed)
     joint.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=objects, steps_per_execution=per_epoch)
     n = len(models)
-    batches = training.array_batches(x_train, y_train, batch_size, seed=seed, in_graph=True).map(
-        lambda x, y: (x, tuple([y] * n)))
+    batches = training.array_batches(x_train, y_train, batch_size, seed=seed, in_graph=True, outputs=n)
     callback = _PerHeadStopping(joint, models, objects, x_val, y_val, patience)
 
     def record(_, seconds: float) -> dict:  # each head's best epoch back, and its history

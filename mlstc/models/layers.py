@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from mlstc.core import system
 
-system.import_tensorflow()
+system.import_backend()
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 

@@ -51,7 +51,7 @@ import numpy as np
 from mlstc.core import system
 from mlstc.evaluation import thresholds
 
-system.import_tensorflow()
+system.import_backend()
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 

@@ -10,6 +10,13 @@
   given vectors (word2vec, chapter 05).
 - :func:`text_encoder` is the same network without its output layer, so that the
   hierarchical models of chapter 04 share it.
+
+These models stay on TensorFlow while the transformer path (fine-tune, pretraining,
+losses, layers, the training step) runs on JAX as well: ``TextVectorization`` is a
+TensorFlow layer (strings are not JAX arrays), and a masked LSTM gains little from
+JAX on a GPU (it cannot use cuDNN's kernels there). Chapters 01, 02, 04 and 05 build
+them and call :meth:`mlstc.book.setup.Run.tensorflow`; 03, 06 and 07 call
+:meth:`~mlstc.book.setup.Run.backend`.
 """
 
 from __future__ import annotations

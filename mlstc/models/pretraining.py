@@ -33,9 +33,8 @@ from mlstc.models import bert, training
 from mlstc.text import batching, checkpoints, masking, wordpieces
 from mlstc.text.wordpieces import Encoded
 
-system.import_tensorflow()
+system.import_backend()
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 PROVENANCE_FILE = "mlstc_pretraining.json"
 
@@ -53,7 +52,7 @@ def special_ids(tokenizer) -> list[int]:
 
 
 def _masked(encoded: Encoded, idx, tokenizer, rng, rate: float, max_predictions: int):
-    x = wordpieces.inputs([encoded.ids[i] for i in idx])
+    x = bert._batch(encoded, idx)
     m = masking.mask(x["token_ids"], x["padding_mask"], mask_id=tokenizer.mask_token_id,
                      vocab_size=len(tokenizer), special_ids=special_ids(tokenizer), rate=rate,
                      max_predictions=max_predictions, rng=rng)
@@ -62,12 +61,12 @@ def _masked(encoded: Encoded, idx, tokenizer, rng, rate: float, max_predictions:
 
 
 def masked_batches(encoded: Encoded, tokenizer, batch_size: int, *, rate: float = 0.15, max_predictions: int = 20,
-                   seed: int = 0) -> tf.data.Dataset:
+                   seed: int = 0):
     """An endless stream of ``(inputs, labels, weights)`` for ``BertMaskedLM``:
     shuffled batches of similar length, each with a new mask (dynamic masking)."""
     rng = np.random.default_rng(seed)
-    spec = {name: tf.TensorSpec((None, None), tf.int32) for name in (*wordpieces.INPUTS, "mask_positions")}
-    signature = (spec, tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, None), tf.float32))
+    spec = {name: training.Spec((None, None), "int32") for name in (*wordpieces.INPUTS, "mask_positions")}
+    signature = (spec, training.Spec((None, None), "int32"), training.Spec((None, None), "float32"))
     return training.batch_stream(lambda idx: _masked(encoded, idx, tokenizer, rng, rate, max_predictions),
                                  encoded.lengths(), batch_size, signature, seed=seed)
 

@@ -21,6 +21,7 @@ of the model), in chunks (:func:`predict_arrays`) or on length-sorted batches of
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,15 +34,35 @@ from mlstc.models import fitcache
 from mlstc.models.callbacks import KeepBest, MicroF1
 from mlstc.text import batching
 
-system.import_tensorflow()
+system.import_backend()
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One input of a batch: its shape (``None`` where it varies) and dtype name."""
+
+    shape: tuple
+    dtype: str
+
+
+def _tensor_specs(signature):
+    import tensorflow as tf
+
+    if isinstance(signature, Spec):
+        return tf.TensorSpec(signature.shape, signature.dtype)
+    if isinstance(signature, dict):
+        return {k: _tensor_specs(v) for k, v in signature.items()}
+    return tuple(_tensor_specs(s) for s in signature)
 
 
 def batch_stream(make_batch: Callable[[np.ndarray], tuple], lengths: Sequence[int], batch_size: int, signature, *,
-                 seed: int = 0, **batch_options) -> tf.data.Dataset:
-    """An endless ``tf.data.Dataset`` of ``make_batch(index_batch)``: index batches
-    from :func:`mlstc.text.batching.batches` (``shuffle=True``, ``seed + epoch``)."""
+                 seed: int = 0, **batch_options):
+    """An endless stream of ``make_batch(index_batch)``: index batches from
+    :func:`mlstc.text.batching.batches` (``shuffle=True``, ``seed + epoch``).
+    ``signature`` (:class:`Spec` leaves in the batch's structure) makes it a
+    ``tf.data.Dataset`` on TensorFlow; on another backend Keras' ``fit`` reads the
+    Python generator itself (the same batches, in the same order)."""
     lengths = np.asarray(lengths)
 
     def generate():
@@ -51,7 +72,11 @@ def batch_stream(make_batch: Callable[[np.ndarray], tuple], lengths: Sequence[in
                 yield make_batch(idx)
             epoch += 1
 
-    return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
+    if system.backend() != "tensorflow":
+        return generate()
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_generator(generate, output_signature=_tensor_specs(signature)).prefetch(2)
 
 
 @dataclass
@@ -85,13 +110,16 @@ def run(model: keras.Model, plan: Callable[[], dict], record: Callable[[keras.ca
     if stored is not None:
         return Trained(stored, k, True)
     started = time.perf_counter()
-    history = model.fit(**({"verbose": 0, "shuffle": False} | plan()))
+    # KerasHub's pipeline models (BertMaskedLM) take only tf.data or grain datasets in their
+    # own fit; off TensorFlow the batches are a Python generator, which Keras' fit reads
+    fit = model.fit if system.backend() == "tensorflow" else functools.partial(keras.Model.fit, model)
+    history = fit(**({"verbose": 0, "shuffle": False} | plan()))
     kept = record(history, time.perf_counter() - started)
     fitcache.keep(model, k, kept)
     return Trained(kept, k, False, history)
 
 
-def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, predict_val: Callable, y_val, *,
+def fit(model: keras.Model, batches, steps_per_epoch: int, predict_val: Callable, y_val, *,
         epochs: int, patience: int = 3, seed: int = 0, verbose: int = 0, callbacks: Sequence = (),
         checkpoint: str | None = None, scores: Callable | None = None, data=None) -> keras.callbacks.History:
     """Train ``model`` (compiled, with logits out) for at most ``epochs``, stopping
@@ -136,20 +164,44 @@ def fit(model: keras.Model, batches: tf.data.Dataset, steps_per_epoch: int, pred
     return history
 
 
+def value_and_grad(f: Callable, x) -> tuple[float, np.ndarray]:
+    """``f(x)`` (a scalar) and its gradient with respect to ``x`` (an array), on
+    whichever backend Keras runs: a loss's gradient, shown or tested the same way."""
+    x = np.asarray(x, dtype="float32")
+    if system.backend() == "jax":
+        import jax
+
+        value, grad = jax.value_and_grad(f)(jax.numpy.asarray(x))
+        return float(value), np.asarray(grad)
+    import tensorflow as tf
+
+    variable = tf.Variable(x)
+    with tf.GradientTape() as tape:
+        value = f(variable)
+    return float(value), tape.gradient(value, variable).numpy()
+
+
 def steps(n_docs: int, batch_size: int) -> int:
     return int(np.ceil(n_docs / batch_size))
 
 
-def array_batches(x, y, batch_size: int, *, seed: int = 0, in_graph: bool = False) -> tf.data.Dataset:
-    """Endless shuffled ``(x, y)`` batches of fixed-size inputs (features, vectors).
-    ``in_graph=True`` shuffles and batches inside ``tf.data`` (no Python per step: about
-    5x faster for a small head; a different, equally seeded order of batches)."""
+def array_batches(x, y, batch_size: int, *, seed: int = 0, in_graph: bool = False, outputs: int = 0):
+    """Endless shuffled ``(x, y)`` batches of fixed-size inputs (features, vectors);
+    with ``outputs`` > 0, ``y`` repeated for a model of that many outputs.
+    ``in_graph=True`` shuffles and batches inside ``tf.data`` on TensorFlow (no Python
+    per step: about 5x faster for a small head; a different, equally seeded order of
+    batches); other backends take the Python stream."""
     x, y = np.asarray(x, dtype="float32"), np.asarray(y, dtype="float32")
-    if in_graph:
-        return (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-                .batch(batch_size).repeat().prefetch(2))
-    signature = (tf.TensorSpec((None, *x.shape[1:]), tf.float32), tf.TensorSpec((None, y.shape[1]), tf.float32))
-    return batch_stream(lambda idx: (x[idx], y[idx]), np.zeros(len(x), dtype=int), batch_size, signature, seed=seed)
+    if in_graph and system.backend() == "tensorflow":
+        import tensorflow as tf
+
+        batches = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+                   .batch(batch_size).repeat().prefetch(2))
+        return batches.map(lambda a, b: (a, tuple([b] * outputs))) if outputs else batches
+    target = Spec((None, y.shape[1]), "float32")
+    signature = (Spec((None, *x.shape[1:]), "float32"), tuple([target] * outputs) if outputs else target)
+    return batch_stream(lambda idx: (x[idx], tuple([y[idx]] * outputs) if outputs else y[idx]),
+                        np.zeros(len(x), dtype=int), batch_size, signature, seed=seed)
 
 
 def fit_arrays(model: keras.Model, x_train, y_train, x_val, y_val, *, epochs: int = 30, batch_size: int = 32,
@@ -170,28 +222,36 @@ def fit_arrays(model: keras.Model, x_train, y_train, x_val, y_val, *, epochs: in
                epochs=epochs, patience=patience, seed=seed, data=data, **options)
 
 
-# --- models that read raw text ---------------------------------------------------
+# --- models that read raw text (the LSTM's TextVectorization: TensorFlow only) -----
 
 def word_lengths(texts) -> np.ndarray:
     return np.array([len(t.split()) for t in texts])
 
 
-def as_text_input(texts) -> tf.Tensor:
+def as_text_input(texts):
     """Texts as the ``(n, 1)`` string tensor the text models take."""
+    import tensorflow as tf
+
     return tf.constant([str(t) for t in texts])[:, None]
 
 
-def text_batches(texts, y, batch_size: int, *, seed: int = 0) -> tf.data.Dataset:
+def text_batches(texts, y, batch_size: int, *, seed: int = 0):
     """Endless ``(texts (b, 1), y (b, L))`` batches of similar length."""
     texts = np.array([str(t) for t in texts], dtype=object)
     y = np.asarray(y, dtype="float32")
-    signature = (tf.TensorSpec((None, 1), tf.string), tf.TensorSpec((None, y.shape[1]), tf.float32))
+    signature = (Spec((None, 1), "string"), Spec((None, y.shape[1]), "float32"))
     return batch_stream(lambda idx: (texts[idx][:, None], y[idx]), word_lengths(texts), batch_size, signature,
                         seed=seed)
 
 
 def forward(model: keras.Model):
-    """A compiled inference function that accepts batches of any length."""
+    """A compiled inference function that accepts batches of any length: a
+    ``tf.function`` on TensorFlow; on JAX, Keras' jitted ``predict_on_batch``
+    (compiled once per input shape: bucket the widths)."""
+    if system.backend() != "tensorflow":
+        return model.predict_on_batch
+    import tensorflow as tf
+
     return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
 

@@ -79,7 +79,7 @@ def tokenizer(checkpoint: str = ""):
 def backbone(checkpoint: str = ""):
     """A fresh KerasHub ``BertBackbone`` with the checkpoint's weights (read from its
     safetensors, offline): the one loader that frozen embeddings and fine-tuning share."""
-    system.import_tensorflow()
+    system.import_backend()
     import keras_hub
 
     return keras_hub.models.BertBackbone.from_preset(resolve(checkpoint))

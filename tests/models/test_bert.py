@@ -184,10 +184,14 @@ def test_dtype_policy_applies_inside_and_is_restored_even_after_an_error():
 def test_the_fastest_precision_is_bfloat16_only_where_the_cpu_computes_it_natively():
     import keras
 
-    assert bert.fastest_precision(gpus=True, cpu_flags=set()) == "mixed_float16"
-    assert bert.fastest_precision(gpus=False, cpu_flags={"avx2", "avx512f"}) == "float32"  # emulated: slower
-    assert bert.fastest_precision(gpus=False, cpu_flags={"avx512f", "avx512_bf16"}) == "mixed_bfloat16"
-    assert bert.fastest_precision(gpus=False, cpu_flags={"amx_bf16"}) == "mixed_bfloat16"
+    tf = {"backend": "tensorflow"}
+    assert bert.fastest_precision(gpus=True, cpu_flags=set(), **tf) == "mixed_float16"
+    assert bert.fastest_precision(gpus=False, cpu_flags={"avx2", "avx512f"}, **tf) == "float32"  # emulated: slower
+    assert bert.fastest_precision(gpus=False, cpu_flags={"avx512f", "avx512_bf16"}, **tf) == "mixed_bfloat16"
+    assert bert.fastest_precision(gpus=False, cpu_flags={"amx_bf16"}, **tf) == "mixed_bfloat16"
+    # JAX: bfloat16 on a GPU (no loss scaling), float32 on any CPU (XLA's bfloat16 there is not measured)
+    assert bert.fastest_precision(gpus=True, cpu_flags=set(), backend="jax") == "mixed_bfloat16"
+    assert bert.fastest_precision(gpus=False, cpu_flags={"amx_bf16"}, backend="jax") == "float32"
     try:
         assert bert.use_precision("mixed_bfloat16") == "mixed_bfloat16"
         assert keras.layers.Dense(2).compute_dtype == "bfloat16"

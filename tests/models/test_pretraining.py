@@ -34,7 +34,7 @@ def test_masked_batches_feed_bert_masked_lm_with_masks_only_on_real_pieces():
     tokenizer = checkpoints.tokenizer("")
     encoded = pretraining.sequences(TEXTS[:4], tokenizer, max_length=32)
     x, labels, weights = next(iter(pretraining.masked_batches(encoded, tokenizer, 4, seed=0)))
-    x, labels, weights = ({k: v.numpy() for k, v in x.items()}, labels.numpy(), weights.numpy())
+    x, labels, weights = ({k: np.asarray(v) for k, v in x.items()}, np.asarray(labels), np.asarray(weights))
     assert set(x) == {"token_ids", "segment_ids", "padding_mask", "mask_positions"}
     chosen = weights > 0
     assert chosen.any(axis=1).all()
