@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 from functools import cache
 from pathlib import Path
@@ -189,3 +190,28 @@ def restore(profile: str, notebook: str, dataset_key: str, parameters: dict, nam
         shutil.rmtree(into / MODELS / model.name, ignore_errors=True)
         shutil.copytree(model, into / MODELS / model.name)
     return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fresh_staging(profile: str, notebook: str) -> Path:
+    """An empty staging folder of its own for this process
+    (``<staging>/<profile>/<notebook>/run-<pid>``), so that two runs of a chapter at
+    once (two prerequisite chains, two terminals) never clear each other's files. The
+    folders of runs whose process has ended are removed first."""
+    base = paths.staging_dir() / profile / notebook
+    for old in base.glob("run-*"):
+        pid = old.name.removeprefix("run-")
+        if not pid.isdigit() or not _alive(int(pid)) or int(pid) == os.getpid():
+            shutil.rmtree(old, ignore_errors=True)
+    staging = base / f"run-{os.getpid()}"
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging

@@ -347,31 +347,6 @@ class Run:
               f"{shown.path(final)}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def fresh_staging(profile: str, notebook: str) -> Path:
-    """An empty staging folder of its own for this process
-    (``<staging>/<profile>/<notebook>/run-<pid>``), so that two runs of a chapter at
-    once (two prerequisite chains, two terminals) never clear each other's files. The
-    folders of runs whose process has ended are removed first."""
-    base = paths.staging_dir() / profile / notebook
-    for old in base.glob("run-*"):
-        pid = old.name.removeprefix("run-")
-        if not pid.isdigit() or not _alive(int(pid)) or int(pid) == os.getpid():
-            shutil.rmtree(old, ignore_errors=True)
-    staging = base / f"run-{os.getpid()}"
-    staging.mkdir(parents=True, exist_ok=True)
-    return staging
-
-
 def setup(notebook: str, namespace: dict, *, show: bool = True) -> Run:
     """Resolve the profile, seed everything, set the plot style and start a
     :class:`Run`; ``namespace`` is the notebook's ``globals()``."""
@@ -380,7 +355,7 @@ def setup(notebook: str, namespace: dict, *, show: bool = True) -> Run:
     seed = int(parameters.get("seed", 0))
     profile = profiles.resolve(parameters.get("profile", ""))
     run = Run(notebook=notebook, profile=profile, seed=seed, parameters=parameters,
-              staging=fresh_staging(profile.name, notebook))
+              staging=runcache.fresh_staging(profile.name, notebook))
     system.seed_everything(seed)
     strategy_name = os.environ.get("MLSTC_STRATEGY", "") or "default"
     if strategy_name != "default":  # set by `python -m mlstc run --strategy` (the chapters' models are built after)

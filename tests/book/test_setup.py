@@ -152,9 +152,8 @@ def test_each_run_stages_in_its_own_folder_and_ended_runs_folders_are_cleared():
     (base / f"run-{ended.pid}").mkdir(parents=True)  # a process that has finished
     (base / f"run-{os.getppid()}").mkdir()  # another run still going (the parent process is alive)
     (base / f"run-{os.getppid()}" / "reuters__bilstm.json").write_text("{}")
-    from mlstc.book import setup as chapter_setup
 
-    mine = chapter_setup.fresh_staging("smoke", "02_lstm")
+    mine = runcache.fresh_staging("smoke", "02_lstm")
     assert mine == base / f"run-{os.getpid()}" and mine.is_dir() and not any(mine.iterdir())
     assert not (base / f"run-{ended.pid}").exists()
     assert (base / f"run-{os.getppid()}" / "reuters__bilstm.json").is_file()
