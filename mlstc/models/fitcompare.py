@@ -39,6 +39,15 @@ EQUIVALENT: dict[str, str] = {
     "7ca990685396ed43": "f75bbd38a3517b8f", "ff93b9d3a3560a3d": "e283cd223b580772",
     "31a7e4ac0c075751": "e530ed5332b2593c", "6670a5b052a83611": "2cbd38d022e51b6f",
     "cebf70de839464b5": "c2cfc7898ffe9b11",
+    # 2026-12-08: losses registered where defined, one early-stopping rule (callbacks.Patience),
+    # table.load/reuters.load/pretrain split into steps, one hash helper, and the transformer
+    # path made backend-agnostic (its TensorFlow keys unchanged): 82 of 82 smoke trainings
+    # identical (`fits-compare` of next/48-jax against main fb3f5fc).
+    "3bb15d2d6f86efed": "561d276aebcca97e", "33b9d501551b1c34": "55388fa789d337f1",
+    "9228bc3272139b20": "12c3b07bd73b9b11", "ff8b8684c338032e": "4d21c7c3f19dbc34",
+    "eae2e08e4c1a5dfe": "cfeb031e4ea6026a", "b932eee983a77557": "9b88c941309dda0b",
+    "140e6fd78f0d85c4": "d5d29acffbad73be", "9b41674f364beb62": "0d0ccecf48cf20bb",
+    "d919ecd09a5882d7": "78f7bdabc1f22ecd",
 }
 LOG_ENV = "MLSTC_FIT_LOG"  # a JSON-lines file: one line per training looked up
 REQUIRE_ENV = "MLSTC_FIT_REQUIRE"  # 1: a training the fit cache lacks is an error
