@@ -309,3 +309,45 @@ def save_seeds(run, corpora: dict, rows: dict, others: dict) -> dict:
             run.update(key, name, seeds=[run.seed + k for k in range(len(kept) + 1)], seed_std=spread)
         decided[(key, name)] = [k.decisions for k in kept]
     return decided
+
+
+def register(profile: str, dataset, name: str) -> None:
+    """Read member ``name``'s saved test decisions where an earlier chapter saved it
+    (at that chapter's thresholds), so that a comparison whose side they are names the
+    result (:func:`mlstc.results.source`); nothing for another member, or where the
+    result is not there."""
+    found = _source(name)
+    if found:
+        try:
+            results.predictions_for(profile, found[0], dataset, found[1])
+        except (FileNotFoundError, ValueError):
+            pass
+
+
+def versus_best(run, corpora: dict, rows: dict, best_single: dict, combined: dict) -> list:
+    """Chapter 05's family: every combiner against the best single member on
+    validation, paired over test documents (``rows[(data set, "predictions", "")]``:
+    each system's test decisions). Call it after the chapter saved its systems, so that
+    each comparison names the saved results it compares."""
+    from mlstc.book import verdicts
+
+    family = []
+    for key, ds in corpora.items():
+        predictions, best = rows[(key, "predictions", "")], best_single[key]
+        register(run.profile.name, ds, best)
+        for name in combined[key]:
+            family.append(verdicts.Comparison(key, name, run.compare(ds.split("test").y, predictions[best],
+                                                                     predictions[name]),
+                                              {"ensembles": f"{name} ensemble vs the best single member ({best})"}))
+    return family
+
+
+def versus_record(comparison, best_single: dict, judged) -> dict:
+    """What a combiner's record keeps of its comparison with the best single member:
+    the member, the micro-F1 difference and interval, the macro-F1 difference and the
+    family's adjusted p (``judged``: :func:`mlstc.book.verdicts.judge`'s table indexed
+    by dataset, comparison and metric)."""
+    micro, key = comparison.table.loc["micro_f1"], comparison.dataset
+    return {"member": best_single[key], "micro_f1_diff": float(micro["delta"]), "ci_low": float(micro["low"]),
+            "ci_high": float(micro["high"]), "macro_f1_diff": float(comparison.table.loc["macro_f1", "delta"]),
+            "p_holm": float(judged.loc[(key, comparison.name, "micro_f1"), "p_holm"])}

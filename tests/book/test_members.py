@@ -169,3 +169,18 @@ def test_save_seeds_saves_the_other_seeds_and_records_the_spread_on_the_member()
     assert np.isclose(recorded["seed_std"]["micro_f1"], np.std([0.72, 0.70, 0.74], ddof=1))
     assert [int(d[0, 0]) for d in decided[("reuters", "bigru")]] == [1, 2]
     assert members.save_seeds(run, {"sentfin": None}, {}, {("sentfin", "bigru"): []}) == {("sentfin", "bigru"): []}
+
+
+def test_versus_record_keeps_the_comparison_and_its_adjusted_p():
+    import pandas as pd
+    from types import SimpleNamespace
+
+    table = pd.DataFrame({"delta": [0.01, 0.02], "low": [-0.01, 0.0], "high": [0.03, 0.04]},
+                         index=["micro_f1", "macro_f1"])
+    judged = pd.DataFrame([{"dataset": "reuters", "comparison": "mean", "metric": "micro_f1", "p_holm": 0.2}]).set_index(
+        ["dataset", "comparison", "metric"])
+    record = members.versus_record(SimpleNamespace(table=table, dataset="reuters", name="mean"),
+                                   {"reuters": "bert-128"}, judged)
+    assert record == {"member": "bert-128", "micro_f1_diff": 0.01, "ci_low": -0.01, "ci_high": 0.03,
+                      "macro_f1_diff": 0.02, "p_holm": 0.2}
+    members.register("cpu", None, "not-a-member")  # nothing to read, no error
