@@ -172,13 +172,14 @@ def test_save_seeds_saves_the_other_seeds_and_records_the_spread_on_the_member()
 
 
 def test_versus_record_keeps_the_comparison_and_its_adjusted_p():
-    import pandas as pd
     from types import SimpleNamespace
+
+    import pandas as pd
 
     table = pd.DataFrame({"delta": [0.01, 0.02], "low": [-0.01, 0.0], "high": [0.03, 0.04]},
                          index=["micro_f1", "macro_f1"])
-    judged = pd.DataFrame([{"dataset": "reuters", "comparison": "mean", "metric": "micro_f1", "p_holm": 0.2}]).set_index(
-        ["dataset", "comparison", "metric"])
+    judged = pd.DataFrame([{"dataset": "reuters", "comparison": "mean", "metric": "micro_f1", "p_holm": 0.2}])
+    judged = judged.set_index(["dataset", "comparison", "metric"])
     record = members.versus_record(SimpleNamespace(table=table, dataset="reuters", name="mean"),
                                    {"reuters": "bert-128"}, judged)
     assert record == {"member": "bert-128", "micro_f1_diff": 0.01, "ci_low": -0.01, "ci_high": 0.03,
