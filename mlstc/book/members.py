@@ -186,11 +186,15 @@ def choose_pool(pools: dict[str, list[str]], members, y_val, y_train, *, seed: i
     return PoolChoice(chosen, dict(pools), fitted, scores, seconds, macro)
 
 
-def member_model(profile: str, dataset, name: str, *, seed: int = 0) -> Path:
+def member_model(profile: str, dataset, name: str, *, seed: int = 0, rebuilt: dict | None = None) -> Path:
     """A member of :func:`gather` as :func:`mlstc.saved.ensembles.save` takes
     it: the directory the member's chapter saved the model in (chapters 01-04; chapter
     05's own members come from chapter 05). Restored from the run cache where the
-    chapter's saved run is there but its models are not; nothing is trained here."""
+    chapter's saved run is there but its models are not; where neither has it (a fresh
+    clone), just this model is trained (:func:`mlstc.book.rebuild.model`) and
+    ``rebuilt[name]`` gets the largest difference of its validation scores from the
+    committed ones."""
+    from mlstc.book import rebuild
     from mlstc.saved import base
 
     chapter, stored = _source(name) or (None, None)
@@ -204,8 +208,9 @@ def member_model(profile: str, dataset, name: str, *, seed: int = 0) -> Path:
         prerequisites.restore_cached(profile, chapter, chapter_models + ([] if stored in chapter_models else [stored]),
                                      dataset.key, seed=seed)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{chapter} saved no model {stored} for {dataset.key} in {folder}; run "
-                                f"`python -m mlstc run {chapter[:2]} --profile {profile}` to make it")
+        difference = rebuild.model(profile, chapter, dataset, stored, folder)
+        if rebuilt is not None:
+            rebuilt[name] = difference
     return folder
 
 
@@ -219,15 +224,15 @@ def save_ensemble(model_dir, profile: str, dataset, fitted: ensembles.Fitted, th
     from mlstc.saved import ensembles as saved_ensembles
 
     y_val = dataset.split("validation").y
-    sources, calibration = {}, {}
+    sources, calibration, rebuilt = {}, {}, {}
     for name in fitted.combiner.members:
-        sources[name] = own[name] if name in own else member_model(profile, dataset, name, seed=seed)
+        sources[name] = own[name] if name in own else member_model(profile, dataset, name, seed=seed, rebuilt=rebuilt)
         if needs_calibration(name):
             chapter = _source(name)[0]
             raw = results.probs_for(profile, chapter, dataset, name)["validation"]
             calibration[name] = ensembles.platt(raw, y_val)
     return saved_ensembles.save(model_dir, sources, fitted, dataset.label_names, thresholds, calibration=calibration,
-                               dataset=dataset.key, profile=profile, seed=seed, **info)
+                               dataset=dataset.key, profile=profile, seed=seed, rebuilt_members=rebuilt, **info)
 
 
 OBJECTIVES = {"micro_f1": "ensemble", "macro_f1": "ensemble-macro"}  # objective -> saved directory name

@@ -185,3 +185,38 @@ def test_versus_record_keeps_the_comparison_and_its_adjusted_p():
     assert record == {"member": "bert-128", "micro_f1_diff": 0.01, "ci_low": -0.01, "ci_high": 0.03,
                       "macro_f1_diff": 0.02, "p_holm": 0.2}
     members.register("cpu", None, "not-a-member")  # nothing to read, no error
+
+
+def test_a_member_missing_on_this_machine_is_trained_alone_and_matches_its_committed_scores(tmp_path):
+    """A fresh clone has chapter 01's committed result but not its model: chapter 05's
+    saved ensemble gets just that model, trained as chapter 01 trained it, whose
+    validation scores are the committed ones, and the folder chapter 05 looks in."""
+    from mlstc import data, results, saved
+    from mlstc.data import synthetic
+    from mlstc.evaluation import thresholds
+    from mlstc.models import linear
+    from mlstc.text import features
+
+    ds = data.load(str(synthetic.write_headlines(tmp_path / "mine" / "headlines.csv", rows=120, seed=1)))
+    parts = [ds.split(s) for s in ("train", "validation", "test")]
+    _, matrices = features.tfidf(*[p.texts for p in parts])
+    fitted = linear.fit("svm", matrices[0], parts[0].y, matrices[1], parts[1].y, seed=0)
+    probs = {"validation": fitted.scores(matrices[1]), "test": fitted.scores(matrices[2])}
+    cut = thresholds.tune_global(parts[1].y, probs["validation"])
+    results.save(notebook="01_preprocessing", dataset=ds.key, model="svm-tf-idf", profile="smoke", seed=0,
+                 metrics={"micro_f1": 0.5}, label_names=ds.label_names, probs=probs, thresholds=cut)
+    rebuilt = {}
+    folder = members.member_model("smoke", ds, "svm-tf-idf", rebuilt=rebuilt)
+    assert folder.parent == results.run_dir("smoke", "01_preprocessing") / "models"
+    assert rebuilt["svm-tf-idf"] < 1e-4  # the 16-bit stored scores' rounding, nothing more
+    model = saved.load(folder)
+    assert np.abs(model.probabilities(parts[1].texts) - probs["validation"]).max() < 1e-6
+    assert np.allclose(model.thresholds, cut)
+    with pytest.raises(FileNotFoundError, match="python -m mlstc run 02"):
+        members.member_model("smoke", ds, "bilstm-attention")  # no committed result to rebuild from
+
+
+def test_every_member_an_earlier_chapter_saves_has_a_rebuild():
+    from mlstc.book import rebuild
+
+    assert set(members.SAVED | members.HIERARCHY) - {"05_ensembles"} == set(rebuild.BUILDERS)
