@@ -263,8 +263,11 @@ def save_for_objectives(run, dataset, choice: PoolChoice, scored: dict, *, own: 
         loaded = saved.load(model_dir)
         reloaded_probs = loaded.probabilities(test.texts)
         reloaded = metrics.evaluate(test.y, reloaded_probs >= loaded.thresholds)
+        earlier = [m for m in choice.kept[chosen].combiner.members if m not in own]
+        earlier_seconds = train_seconds(run.profile.name, dataset.key, earlier)
         round_trip.append({"dataset": dataset.key, "objective": objective.replace("_f1", "-F1"), "combiner": chosen,
-                           "members": len(loaded.members),
+                           "members": len(loaded.members), "from chapters 01-04": len(earlier),
+                           "their training (min)": None if earlier_seconds is None else earlier_seconds / 60,
                            "largest probability difference": float(abs(reloaded_probs - probs["test"]).max()),
                            **{f"{m.replace('_f1', '-F1')} scored → reloaded":
                               f"{scored[chosen][m]:.3f} → {reloaded[m]:.3f}" for m in ("micro_f1", "macro_f1")},
