@@ -191,10 +191,10 @@ def member_model(profile: str, dataset, name: str, *, seed: int = 0, rebuilt: di
     it: the directory the member's chapter saved the model in (chapters 01-04; chapter
     05's own members come from chapter 05). Restored from the run cache where the
     chapter's saved run is there but its models are not; where neither has it (a fresh
-    clone), just this model is trained (:func:`mlstc.book.rebuild.model`) and
+    clone), just this model is trained (:func:`mlstc.results.rebuild.model`) and
     ``rebuilt[name]`` gets the largest difference of its validation scores from the
     committed ones."""
-    from mlstc.book import rebuild
+    from mlstc.results import rebuild
     from mlstc.saved import base
 
     chapter, stored = _source(name) or (None, None)
@@ -208,7 +208,7 @@ def member_model(profile: str, dataset, name: str, *, seed: int = 0, rebuilt: di
         prerequisites.restore_cached(profile, chapter, chapter_models + ([] if stored in chapter_models else [stored]),
                                      dataset.key, seed=seed)
     if not folder.is_dir():
-        difference = rebuild.model(profile, chapter, dataset, stored, folder)
+        difference = rebuild.model(profile, chapter, dataset, stored, folder, runcache.default_parameters(chapter))
         if rebuilt is not None:
             rebuilt[name] = difference
     return folder

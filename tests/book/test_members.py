@@ -217,6 +217,6 @@ def test_a_member_missing_on_this_machine_is_trained_alone_and_matches_its_commi
 
 
 def test_every_member_an_earlier_chapter_saves_has_a_rebuild():
-    from mlstc.book import rebuild
+    from mlstc.results import rebuild
 
     assert set(members.SAVED | members.HIERARCHY) - {"05_ensembles"} == set(rebuild.BUILDERS)

@@ -7,8 +7,8 @@ save its chosen ensembles for ``python -m mlstc predict``; :func:`model` trains 
 missing member the way its chapter did and saves it where that chapter saves it
 (``results/<profile>/<chapter>/models/``), and nothing else of that chapter runs.
 
-A model is trained from its chapter's parameters (the defaults of its notebook, which
-the committed run used), the settings its committed record keeps (a linear model's
+A model is trained from its chapter's parameters (the caller passes them: the defaults
+of the chapter's notebook, which the committed run used), the settings its committed record keeps (a linear model's
 chosen setting, a fine-tune's schedule and seed) and the data set of the calling
 chapter. Every training goes through the fit cache like the chapter's own, so on the
 machine where the chapter ran it is restored, not repeated. :func:`model` returns the
@@ -24,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlstc import results
-from mlstc.book import runcache
 from mlstc.core import profiles
+from mlstc.results import store as results
 
 BUILDERS: dict[str, Callable] = {}  # chapter -> builder(profile, dataset, name, record, parameters) -> Built
 
@@ -58,14 +57,14 @@ def record(profile: str, chapter: str, dataset, name: str) -> dict:
     return json.loads(path.read_text())
 
 
-def model(profile: str, chapter: str, dataset, name: str, folder: Path) -> float:
-    """Train ``chapter``'s model ``name`` for ``dataset`` and save it in ``folder``; the
-    largest difference between its validation scores and the committed ones."""
+def model(profile: str, chapter: str, dataset, name: str, folder: Path, parameters: dict) -> float:
+    """Train ``chapter``'s model ``name`` for ``dataset`` with the chapter's
+    ``parameters`` and save it in ``folder``; the largest difference between its
+    validation scores and the committed ones."""
     if chapter not in BUILDERS:
         raise KeyError(f"nothing rebuilds {chapter}'s models: run `python -m mlstc run {chapter[:2]} "
                        f"--profile {profile}` on this machine")
     committed = record(profile, chapter, dataset, name)
-    parameters = runcache.default_parameters(chapter)
     built = BUILDERS[chapter](profiles.resolve(profile), dataset, name, committed, parameters)
     save(folder, built, dataset, profile)
     stored = results.probs_for(profile, chapter, dataset, name)["validation"]
