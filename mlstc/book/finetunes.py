@@ -18,6 +18,7 @@ from mlstc import results
 from mlstc.book import shown
 from mlstc.evaluation import metrics, selection, stats, thresholds
 from mlstc.models import losses as loss_registry
+from mlstc.results import rescore
 
 COUPLED = loss_registry.COUPLED  # the losses that couple the labels of a document (a claim in their registration)
 RULES = ("global", "per-label")  # the tuned rules every fine-tune is scored under
@@ -188,13 +189,8 @@ class Sweep:
         for rule in SWEEP_RULES:
             cut = cuts(rule, y["validation"], probs["validation"], self.grid)
             pred, val_pred = (thresholds.predict(probs[split], cut) for split in ("test", "validation"))
-            val = metrics.evaluate(y["validation"], val_pred)
             self.rows.append({"dataset": key, "representation": rep, "head": kind, "loss": name, "seed": seed,
-                              "rule": rule, "validation_micro_f1": val["micro_f1"],
-                              "validation_macro_f1": val["macro_f1"],
-                              **{m: v for m, v in metrics.evaluate(y["test"], pred).items()
-                                 if m in ("micro_f1", "macro_f1")},
-                              **metrics.group_macro_f1(y["test"], pred, y["train"].sum(0)),
+                              "rule": rule, **rescore.sweep_scores(y, pred, val_pred, y["train"].sum(0)),
                               "epochs": epochs, "seconds": seconds})
             self.preds[(*head, rule)], self.val_preds[(*head, rule)], self.cuts[(*head, rule)] = pred, val_pred, cut
         self.probs[head] = probs
@@ -241,8 +237,6 @@ class Sweep:
         says which), so that ``verify --evidence`` computes the means and every
         comparison made with them again. Save before comparing: a comparison names
         the saved decisions it used."""
-        from mlstc.results import rescore
-
         scores = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1", "validation_micro_f1",
                   "validation_macro_f1"]
         for (key, rep, kind, name), part in self.table.groupby(["dataset", "representation", "head", "loss"],

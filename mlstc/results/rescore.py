@@ -83,25 +83,30 @@ def decision_name(split: str, rule: str, seed: int) -> str:
     return f"{split}-{rule}-seed{seed}"
 
 
+def sweep_scores(y: dict, test, validation, train_counts) -> dict:
+    """One head's scores under one rule, as chapter 06's sweep records them (and
+    :func:`decision_means` recomputes them): validation micro- and macro-F1, test micro-
+    and macro-F1 and the test macro-F1 of each label-frequency group (``y``: the
+    validation and test labels; ``test``, ``validation``: the decisions)."""
+    val = metrics.evaluate(y["validation"], validation)
+    return {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"],
+            **{m: v for m, v in metrics.evaluate(y["test"], test).items() if m in ("micro_f1", "macro_f1")},
+            **metrics.group_macro_f1(y["test"], test, train_counts)}
+
+
 def decision_means(plan: dict, saved: dict, labels: Truth, train_counts) -> tuple[dict, dict]:
     """A row of seed means scored from saved decisions, as chapter 06's sweep scored
-    it: per rule of ``plan["rules"]`` and seed of ``plan["seeds"]``, test micro- and
-    macro-F1, the frequency groups' macro-F1 and validation micro- and macro-F1; the
-    means of the first rule under the metrics' names, of the others as ``<metric>
-    <rule>``; and the first rule's seed standard deviations (``ddof=1``)."""
+    it (:func:`sweep_scores`): per rule of ``plan["rules"]`` and seed of
+    ``plan["seeds"]``; the means of the first rule under the metrics' names, of the
+    others as ``<metric> <rule>``; and the first rule's seed standard deviations
+    (``ddof=1``)."""
     import pandas as pd
 
     means, spread = {}, {}
     for k, rule in enumerate(plan["rules"]):
-        rows = []
-        for s in plan["seeds"]:
-            test = saved[decision_name("test", rule, s)]
-            val = metrics.evaluate(labels.y["validation"], saved[decision_name("validation", rule, s)])
-            rows.append({**{m: v for m, v in metrics.evaluate(labels.y["test"], test).items()
-                            if m in ("micro_f1", "macro_f1")},
-                         **metrics.group_macro_f1(labels.y["test"], test, train_counts),
-                         "validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"]})
-        frame = pd.DataFrame(rows)
+        frame = pd.DataFrame([sweep_scores(labels.y, saved[decision_name("test", rule, s)],
+                                           saved[decision_name("validation", rule, s)], train_counts)
+                              for s in plan["seeds"]])
         means |= {m if k == 0 else f"{m} {rule}": float(v) for m, v in frame.mean().items()}
         if k == 0:
             spread = {m: float(v) for m, v in frame.std(ddof=1).fillna(0.0).items()}
