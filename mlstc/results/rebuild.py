@@ -158,8 +158,8 @@ def _hierarchical(profile, dataset, name: str, committed: dict, parameters: dict
     out = hierarchy_training.train(dataset, tree, "minilm-frozen", "hierarchical", seed=seed, vectors=vectors,
                                    epochs=min(parameters["epochs"], profile.max_epochs), **settings)
     columns = base.columns(tree.nodes, dataset.label_names, "the hierarchy's nodes")
-    validation = thresholds.sigmoid(out.logits["validation"])  # over the tree's nodes, as the record keeps them
-    cut = thresholds.tune_global(dataset.split("validation").y, validation[:, columns])
+    validation = thresholds.sigmoid(out.logits["validation"])[:, columns]  # the data set's labels, as probs_for reads
+    cut = thresholds.tune_global(dataset.split("validation").y, validation)
     pipeline = pipelines.TextPipeline(pipelines.FrozenEmbeddings(parameters["checkpoint"],
                                                                  parameters["embedding_length"]),
                                       pipelines.KerasHead(out.predictor, columns))
