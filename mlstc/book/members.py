@@ -36,6 +36,22 @@ def fine_tune_seeds(profile: str, seed: int = 0) -> list[str]:
     return results.seed_names(SAVED["03_bert"][0], profiles.resolve(profile).seeds, seed)[1:]
 
 
+def saved_runs(profile: str, dataset, name: str, seed: int = 0) -> list:
+    """Every seed of an earlier chapter's member ``name`` as that chapter saved it: the
+    test decisions at the chapter's own thresholds (:func:`mlstc.results.predictions_for`,
+    which notes them as saved results, so a comparison names its sides), its first seed
+    first: chapter 03's fine-tune with its other seeds, a result that lists ``seeds``
+    (chapter 02's BiLSTM) with those."""
+    chapter, stored = _source(name)
+    if (chapter, stored) == ("03_bert", SAVED["03_bert"][0]):
+        names = [stored, *fine_tune_seeds(profile, seed)]
+    else:
+        record = results.load(profile, chapter, dataset.key, stored)
+        names = [stored] + [results.seed_name(stored, s) for s in record.get("extra", {}).get("seeds", [])
+                            if s != record["seed"]]
+    return [results.predictions_for(profile, chapter, dataset, n) for n in names]
+
+
 def pool(profile: str, dataset_key: str) -> list[str] | None:
     """The members chapter 05's combiners were fitted on for ``dataset_key`` (the pool
     it chose on validation), or ``None`` when its saved run records no pool (or is absent)."""
