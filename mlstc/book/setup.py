@@ -273,15 +273,10 @@ class Run:
         records the data set, profile and seed (``seed``: the run's by default), which
         the run cache needs to keep it with this run's results; other ``options`` are
         recorded too."""
-        from mlstc.saved import pipelines
+        from mlstc import saved
 
         info = {"dataset": dataset.key, "profile": self.profile.name, "seed": self.seed if seed is None else seed}
-        folder = self.model_dir(dataset, name)
-        if isinstance(model, pipelines.TextPipeline):
-            return pipelines.save(folder, model, dataset.label_names, thresholds, **info, **options)
-        from mlstc.saved import networks
-
-        return networks.save(folder, model, dataset.label_names, thresholds, **info, **options)
+        return saved.save(self.model_dir(dataset, name), model, dataset.label_names, thresholds, **info, **options)
 
     def claim(self, claim: str, dataset: str, experiment: str, comparison, metric: str = "micro_f1",
               p_holm: float | None = None, note: str = "", outcome: str | None = None,

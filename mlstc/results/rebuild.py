@@ -72,13 +72,11 @@ def model(profile: str, chapter: str, dataset, name: str, folder: Path, paramete
 
 
 def save(folder: Path, built: Built, dataset, profile: str) -> Path:
-    """Save ``built`` as its chapter's ``Run.save_model`` does."""
-    from mlstc.saved import networks, pipelines
+    """Save ``built`` as its chapter's ``Run.save_model`` does (:func:`mlstc.saved.save`)."""
+    from mlstc import saved
 
-    info = {"dataset": dataset.key, "profile": profile, "seed": built.seed, **built.options}
-    if isinstance(built.model, pipelines.TextPipeline):
-        return pipelines.save(folder, built.model, dataset.label_names, built.thresholds, **info)
-    return networks.save(folder, built.model, dataset.label_names, built.thresholds, **info)
+    return saved.save(folder, built.model, dataset.label_names, built.thresholds, dataset=dataset.key,
+                      profile=profile, seed=built.seed, **built.options)
 
 
 def _thresholds(committed: dict) -> np.ndarray:
@@ -130,10 +128,11 @@ def _finetune(profile, dataset, name: str, committed: dict, parameters: dict) ->
                                            "predict_batch_size")}
     settings |= finetune.settings_of(committed)
     checkpoint = extra.get("checkpoint", parameters["checkpoint"])
+    given = "" if checkpoint == checkpoints.DEFAULT else checkpoint  # how chapter 03 passed it (its fit-cache key)
     seed = int(extra.get("seed", committed["seed"]))
-    out = finetune.finetune("" if checkpoint == checkpoints.DEFAULT else checkpoint, dataset, **settings, seed=seed)
+    out = finetune.finetune(given, dataset, **settings, seed=seed)
     return Built(out.model, out.cuts, out.probs["validation"], seed=seed,
-                 tokenizer=checkpoints.tokenizer("" if checkpoint == checkpoints.DEFAULT else checkpoint),
+                 tokenizer=checkpoints.tokenizer(given),
                  encoding={"max_length": settings["max_length"], "strategy": settings["truncation"]},
                  checkpoint=checkpoint)
 

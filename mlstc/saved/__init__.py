@@ -35,4 +35,18 @@ def load(model_dir):
     return ensembles.load_member(model_dir)
 
 
-__all__ = ["load", "rank"]
+def save(model_dir, model, label_names, thresholds, **info) -> Path:
+    """Save ``model`` in ``model_dir`` by its kind: a
+    :class:`~mlstc.saved.pipelines.TextPipeline` as a pipeline, anything else as a Keras
+    network (``info``: what to record, ``tokenizer`` and ``encoding`` for a word-piece
+    model)."""
+    from mlstc.saved import pipelines
+
+    if isinstance(model, pipelines.TextPipeline):
+        return pipelines.save(model_dir, model, label_names, thresholds, **info)
+    from mlstc.saved import networks
+
+    return networks.save(model_dir, model, label_names, thresholds, **info)
+
+
+__all__ = ["load", "rank", "save"]
