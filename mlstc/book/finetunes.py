@@ -21,24 +21,25 @@ from mlstc.models import losses as loss_registry
 from mlstc.results import rescore
 
 COUPLED = loss_registry.COUPLED  # the losses that couple the labels of a document (a claim in their registration)
-RULES = ("global", "per-label")  # the tuned rules every fine-tune is scored under
-SWEEP_RULES = ("0.5", *RULES)  # the sweep's heads are scored at 0.5 too
+# Threshold rules are named as mlstc.evaluation.thresholds.STRATEGIES names them, everywhere in
+# code and in stored names; a page shows them as shown.rule() words them ("per-label", "0.5").
+RULES = ("global", "per_label")  # the tuned rules every fine-tune is scored under
+SWEEP_RULES = ("fixed", *RULES)  # the sweep's heads are scored at 0.5 too
 # Chapter 06's threshold grid: the usual one plus low values, since a softmax spreads one
 # unit of score over all labels (benchmarks/finetune_schedule.py scores with it too).
 GRID = np.unique(np.concatenate([np.geomspace(0.001, 0.04, 12).round(4), thresholds.DEFAULT_GRID]))
 COLUMNS = ["micro_f1", "macro_f1", "head_macro_f1", "medium_macro_f1", "tail_macro_f1"]
 VALIDATION = ["validation_macro_f1", "validation_macro_f1_crossfit"]
-SHORT = shown.NAMES | {"head_macro_f1": "head", "medium_macro_f1": "medium", "tail_macro_f1": "tail",
-                       "validation_macro_f1": "in-sample", "validation_macro_f1_crossfit": "cross-fitted"}
+SHORT = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "head_macro_f1": "head", "medium_macro_f1": "medium",
+         "tail_macro_f1": "tail", "validation_macro_f1": "in-sample", "validation_macro_f1_crossfit": "cross-fitted"}
 # column headings of a table of COLUMNS + VALIDATION
 
 
 def cuts(rule: str, y_val, p_val, grid=thresholds.DEFAULT_GRID) -> np.ndarray:
-    """One threshold per label by ``rule``: ``"0.5"`` everywhere, or tuned on
-    validation over ``grid``, ``"global"`` (one for all labels) or ``"per-label"``."""
-    if rule == "0.5":
-        return np.full(np.shape(p_val)[1], 0.5)
-    return thresholds.fit(y_val, p_val, "global" if rule == "global" else "per_label", grid=grid)
+    """One threshold per label by ``rule`` (:data:`mlstc.evaluation.thresholds.STRATEGIES`):
+    ``"fixed"`` (0.5 everywhere), or tuned on validation over ``grid``, ``"global"`` (one
+    for all labels) or ``"per_label"``."""
+    return thresholds.fit(y_val, p_val, rule, grid=grid)
 
 
 def extra(tuned, settings: dict, checkpoint: str, **more) -> dict:
@@ -82,7 +83,7 @@ class Scorer:
             row = stats.table_row(self.y_test, pred, probs["test"], n_samples=self.n_samples, seed=self.seed)
             row |= metrics.group_macro_f1(self.y_test, pred, self.train_counts)
             val = metrics.evaluate(self.y_val, thresholds.predict(probs["validation"], cut))
-            crossfit = selection.crossfit(self.y_val, probs["validation"], rule.replace("-", "_"), grid=self.grid,
+            crossfit = selection.crossfit(self.y_val, probs["validation"], rule, grid=self.grid,
                                           seed=self.seed)
             out[rule] = row | {"validation_micro_f1": val["micro_f1"], "validation_macro_f1": val["macro_f1"],
                                "validation_macro_f1_crossfit": crossfit["macro_f1"], "cut": cut, "pred": pred}
@@ -106,7 +107,7 @@ class Study:
         scores ``by_rule``; its result row: the global rule's scores, the per-label
         variants, its training time, epochs run and the epoch it kept."""
         row = {k: v for k, v in by_rule["global"].items() if k not in ("cut", "pred")}
-        row |= {f"{m} per-label thresholds": by_rule["per-label"][m] for m in COLUMNS + VALIDATION}
+        row |= {f"{m} per-label thresholds": by_rule["per_label"][m] for m in COLUMNS + VALIDATION}
         row |= results.schedule(tuned)
         self.probs.setdefault(loss, []).append(tuned.probs)
         self.scored.setdefault(loss, []).append(by_rule)
@@ -220,10 +221,10 @@ class Sweep:
                     for name in [n for n in losses if n != "bce"]:
                         other = [self.preds[(key, rep, kind, name, s, rule)] for s in seeds]
                         claims = {}
-                        if rule == "per-label" and (rep, kind) == tuple(settings[0]) and name in COUPLED:
+                        if rule == "per_label" and (rep, kind) == tuple(settings[0]) and name in COUPLED:
                             claims = {loss_registry.REGISTRY[name].claim: f"{rep} {kind} head: {name} vs BCE "
                                              f"(per-label thresholds, {len(seeds)} seeds)"}
-                        family.append(verdicts.Comparison(key, f"{rep} {kind}, {rule}: {name} vs BCE",
+                        family.append(verdicts.Comparison(key, f"{rep} {kind}, {shown.rule(rule)}: {name} vs BCE",
                                                           run.compare(y_test, base, other), claims))
                         keys += [{"setting": f"{rep} {kind}", "rule": rule, "loss": name}] * len(verdicts.METRICS)
         return family, keys
@@ -244,7 +245,7 @@ class Sweep:
             seeds = [int(s) for s in dict.fromkeys(part["seed"])]
             means = part.groupby("rule")[scores].mean()
             row = means.loc["global"].to_dict()
-            row |= {f"{m} per-label": means.loc["per-label", m] for m in ("micro_f1", "macro_f1", "tail_macro_f1")}
+            row |= {f"{m} per_label": means.loc["per_label", m] for m in ("micro_f1", "macro_f1", "tail_macro_f1")}
             spread = part[part.rule == "global"][scores].std(ddof=1).fillna(0.0)  # seed sd of single runs
             decisions = {rescore.decision_name(split, rule, s): kept[(key, rep, kind, name, s, rule)]
                          for split, kept in (("test", self.preds), ("validation", self.val_preds))
@@ -277,8 +278,14 @@ def mean_std(frame: pd.DataFrame, columns) -> pd.DataFrame:
     (``tail macro-F1``, not ``tail_macro_f1``)."""
     grouped = frame.groupby(["loss", "rule"], sort=False)[columns]
     mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0)
-    shown = mean.map("{:.3f}".format) + " ± " + std.map("{:.3f}".format)
-    return shown.rename(columns=lambda c: c.replace("_f1", "-F1").replace("_", " "))
+    table = mean.map("{:.3f}".format) + " ± " + std.map("{:.3f}".format)
+    return table.rename(index=shown.rule, level="rule").rename(columns=shown.metric)
+
+
+def comparison_name(loss: str, rule: str) -> str:
+    """The end-to-end study's comparison of ``loss`` with BCE under ``rule``, as its
+    table names it: ``db vs BCE, per-label thresholds``."""
+    return f"{loss} vs BCE, {shown.rule(rule)} thresholds"
 
 
 def glued(table: pd.DataFrame, judged: pd.DataFrame, losses=("bce", "db", "cb-ntr")) -> dict[str, str]:
@@ -289,11 +296,11 @@ def glued(table: pd.DataFrame, judged: pd.DataFrame, losses=("bce", "db", "cb-nt
     out = {}
     for name in losses:
         slug = f"ft_{name.replace('-', '_')}"
-        for rule, tag in (("global", "global"), ("per-label", "pl")):
+        for rule, tag in (("global", "global"), ("per_label", "pl")):
             found = len(table) and (rule, name) in table.index
             for metric, short in (("macro_f1", "macro"), ("tail_macro_f1", "tail"), ("micro_f1", "micro")):
                 out[f"{slug}_{short}_{tag}"] = f"{table.loc[(rule, name), metric]:.3f}" if found else "not run"
-            row = judged[(judged["comparison"] == f"{name} vs BCE, {rule} thresholds")
+            row = judged[(judged["comparison"] == comparison_name(name, rule))
                          & (judged["metric"] == "macro_f1")] if len(judged) else judged
             out[f"{slug}_vs_bce_{tag}"] = row["verdict"].iloc[0] if len(row) else "not run"
     return out

@@ -224,7 +224,7 @@ def member_model(profile: str, dataset, name: str, *, seed: int = 0, rebuilt: di
         prerequisites.restore_cached(profile, chapter, chapter_models + ([] if stored in chapter_models else [stored]),
                                      dataset.key, seed=seed)
     if not folder.is_dir():
-        difference = rebuild.model(profile, chapter, dataset, stored, folder, runcache.default_parameters(chapter))
+        difference = rebuild.model(profile, chapter, dataset, stored, folder)
         if rebuilt is not None:
             rebuilt[name] = difference
     return folder
@@ -281,9 +281,9 @@ def save_for_objectives(run, dataset, choice: PoolChoice, scored: dict, *, own: 
         reloaded = metrics.evaluate(test.y, reloaded_probs >= loaded.thresholds)
         earlier = [m for m in choice.kept[chosen].combiner.members if m not in own]
         earlier_seconds = train_seconds(run.profile.name, dataset.key, earlier)
-        round_trip.append({"dataset": dataset.key, "objective": objective.replace("_f1", "-F1"), "combiner": chosen,
-                           "members": len(loaded.members), "from chapters 01-04": len(earlier),
-                           "their training (min)": None if earlier_seconds is None else earlier_seconds / 60,
+        training = "" if earlier_seconds is None else f", {earlier_seconds / 60:.0f} min to train"
+        round_trip.append({"data set": dataset.key, "objective": objective.replace("_f1", "-F1"), "combiner": chosen,
+                           "members": f"{len(loaded.members)}: {len(earlier)} from chapters 01-04{training}",
                            "largest probability difference": float(abs(reloaded_probs - probs["test"]).max()),
                            **{f"{m.replace('_f1', '-F1')} scored → reloaded":
                               f"{scored[chosen][m]:.3f} → {reloaded[m]:.3f}" for m in ("micro_f1", "macro_f1")},

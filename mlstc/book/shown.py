@@ -30,7 +30,20 @@ def path(where: Path | str) -> str:
         return where.name
 
 
-NAMES = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "subset_accuracy": "subset accuracy"}
+NAMES = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "subset_accuracy": "subset accuracy",
+         "tail_macro_f1": "tail macro-F1", "hamming_loss": "Hamming loss"}  # a metric's key -> its name on a page
+# a threshold rule of mlstc.evaluation.thresholds.STRATEGIES (the one name code uses) -> its name on a page
+RULES = {"fixed": "0.5", "global": "global", "per_label": "per-label"}
+
+
+def metric(key: str) -> str:
+    """A metric's name on a page: ``micro-F1`` for ``micro_f1``, words for any other key."""
+    return NAMES.get(key, key.replace("_f1", "-F1").replace("_", " "))
+
+
+def rule(key: str) -> str:
+    """A threshold rule's name on a page: ``per-label`` for ``per_label``, ``0.5`` for ``fixed``."""
+    return RULES[key]
 
 
 def intervals(table, metrics=("micro_f1", "macro_f1", "subset_accuracy"), **columns):
@@ -41,7 +54,7 @@ def intervals(table, metrics=("micro_f1", "macro_f1", "subset_accuracy"), **colu
 
     shown = pd.DataFrame(index=table.index)
     for m in metrics:
-        shown[NAMES.get(m, m)] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
+        shown[metric(m)] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
                                   zip(table[m], table[m + "_low"], table[m + "_high"])]
     for name, values in columns.items():
         shown[name] = values
@@ -80,4 +93,5 @@ def threshold_rules(by_strategy: dict, metrics=("micro_f1", "macro_f1")):
         print(f"{key}: per-label instead of one global threshold moves micro-F1 by {change['micro_f1'] * 100:+.1f} and "
               f"macro-F1 by {change['macro_f1'] * 100:+.1f} points" + (f" (mean of {len(runs)} seeds)" if len(runs) > 1
                                                                          else ""))
-    return table.style.format("{:.3f}")
+    table = table.rename(index=lambda k: RULES.get(k, k), level="thresholds").rename(columns=metric)
+    return table.rename_axis(["data set", "thresholds"]).style.format("{:.3f}")

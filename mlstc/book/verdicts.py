@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from mlstc.book import shown as display  # this module has a shown() of its own
 from mlstc.evaluation import stats
 from mlstc.results import families
 from mlstc.results.claims import MIN_SEEDS  # one threshold: chapters apply it, the page reads it
@@ -92,8 +93,11 @@ def outcome_counts(judged: pd.DataFrame) -> str:
 
 
 def shown(judged: pd.DataFrame) -> pd.DataFrame:
-    """The table a page shows: dataset, comparison and metric as the index; seeds and verdict."""
-    return judged.set_index(["dataset", "comparison", "metric"])[["seeds", "verdict"]]
+    """The table a page shows: data set, comparison and metric (in words) as the index;
+    the seeds of each side and the verdict."""
+    table = judged.assign(metric=judged["metric"].map(display.metric))
+    return table.set_index(["dataset", "comparison", "metric"])[["seeds", "verdict"]].rename_axis(
+        ["data set", "comparison", "metric"]).rename(columns={"seeds": "seeds (each side)"})
 
 
 def against(row: dict, bars: dict[str, float]) -> pd.DataFrame:
@@ -111,13 +115,10 @@ def against(row: dict, bars: dict[str, float]) -> pd.DataFrame:
                                                              "high": float})
 
 
-NAMES = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "tail_macro_f1": "tail macro-F1"}
-
-
 def shown_against(table: pd.DataFrame):
     """:func:`against`'s table as a page shows it: metrics named in words, scores and
     bounds to three decimals."""
-    return table.rename(index=lambda m: NAMES.get(m, m.replace("_", " "))).style.format(
+    return table.rename(index=display.metric).style.format(
         "{:.3f}", subset=["target", "test", "low", "high"])
 
 

@@ -79,7 +79,7 @@ def seed_means(rows: list[dict]) -> tuple[dict, dict]:
 
 def decision_name(split: str, rule: str, seed: int) -> str:
     """The name a decision matrix of one seed under one threshold rule is saved under
-    beside a result of seed means (chapter 06's sweep): ``test-per-label-seed1``."""
+    beside a result of seed means (chapter 06's sweep): ``test-per_label-seed1``."""
     return f"{split}-{rule}-seed{seed}"
 
 

@@ -111,6 +111,20 @@ class TextPipeline:
         return np.asarray(probs, dtype=np.float64)
 
 
+def hierarchy_member(predictor, validation_logits, nodes, label_names, y_validation, *, checkpoint: str,
+                     max_length: int) -> tuple[TextPipeline, float, np.ndarray]:
+    """Chapter 04's hierarchical model on frozen embeddings as chapter 05's ensembles use
+    it (chapter 04 saves it, :mod:`mlstc.results.rebuild` rebuilds it): new text in, the
+    data set's own ``label_names`` out, the tree's group ``nodes`` dropped. The pipeline,
+    one global threshold tuned on validation and the validation probabilities it was
+    tuned on."""
+    columns = base.columns(nodes, label_names, "the hierarchy's nodes")
+    validation = thresholds.sigmoid(validation_logits)[:, columns]
+    cut = thresholds.tune_global(y_validation, validation)
+    pipeline = TextPipeline(FrozenEmbeddings(checkpoint, max_length), KerasHead(predictor, columns))
+    return pipeline, cut, validation
+
+
 def save(model_dir, pipeline: TextPipeline, label_names, thresholds, **info) -> Path:
     """Write ``pipeline`` (featurizer and scorer), its labels and thresholds to
     ``model_dir``; ``info`` records what made it (data set, profile, seed)."""

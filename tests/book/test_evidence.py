@@ -266,14 +266,14 @@ def test_a_sweeps_seed_means_and_comparisons_are_recomputed_from_its_saved_decis
     assert kinds["decision file"] == 2 and kinds["holm"] == 2 * 3 and kinds["outcome"] == 2
     assert {c["where"].split(": ", 1)[1] for c in found.checked if c["kind"] == "family test"} == {
         "minilm linear, global: zlpr vs BCE (micro_f1)", "minilm linear, global: zlpr vs BCE (macro_f1)"}
-    assert {c["name"] for c in found.checked if c["kind"] == "metric"} >= {"macro_f1 per-label", "seed_std micro_f1"}
+    assert {c["name"] for c in found.checked if c["kind"] == "metric"} >= {"macro_f1 per_label", "seed_std micro_f1"}
 
     record_path = folder / "sentfin__head-zlpr.json"
     record = json.loads(record_path.read_text())
     npz = folder / record["decisions"]["file"]
     with np.load(npz) as arrays:
         packed = {name: arrays[name].copy() for name in arrays.files}
-    packed["test-per-label-seed1"][0, 0] ^= 0x80  # one document's first label flipped
+    packed["test-per_label-seed1"][0, 0] ^= 0x80  # one document's first label flipped
     npz.write_bytes(results.store.npz_bytes(packed))
     found = evidence.check("cpu")
     assert [(c["kind"], c["where"]) for c in found.failed] == [("decision file", "06_x/sentfin__head-zlpr")]
@@ -281,5 +281,5 @@ def test_a_sweeps_seed_means_and_comparisons_are_recomputed_from_its_saved_decis
     record_path.write_text(json.dumps(record))
     found = evidence.check("cpu")
     failed = {(c["kind"], c["name"]) for c in found.failed}
-    assert ("metric", "micro_f1 per-label") in failed and ("comparison", "delta") in failed, found.report()
+    assert ("metric", "micro_f1 per_label") in failed and ("comparison", "delta") in failed, found.report()
     assert ("metric", "micro_f1") not in failed  # the global rule's decisions are unchanged

@@ -18,7 +18,7 @@ def test_scorer_gives_each_rule_its_test_scores_validation_scores_and_cross_fitt
     scorer = finetunes.Scorer(y["validation"], y["test"], train_counts, n_samples=50)
     scored = scorer(probs)
     assert set(scored) == set(finetunes.RULES)
-    per_label, one = scored["per-label"], scored["global"]
+    per_label, one = scored["per_label"], scored["global"]
     assert len(set(one["cut"])) == 1 and len(set(per_label["cut"])) > 1
     for m in finetunes.COLUMNS + finetunes.VALIDATION:
         assert 0 <= one[m] <= 1 and 0 <= per_label[m] <= 1
@@ -37,7 +37,16 @@ def test_the_table_averages_seeds_per_rule_and_loss():
     both = [s["global"]["macro_f1"] for s in study.scored["bce"]]
     assert np.isclose(table.loc[("global", "bce"), "macro_f1"], np.mean(both))
     assert finetunes.Study().table().empty and finetunes.Study().minutes == 0
-    assert finetunes.cuts("0.5", y["validation"], _runs(1)[1]["validation"]).tolist() == [0.5] * 6
+    assert finetunes.cuts("fixed", y["validation"], _runs(1)[1]["validation"]).tolist() == [0.5] * 6
+
+
+def test_threshold_rules_have_one_name_in_code_and_one_on_a_page():
+    from mlstc.book import shown
+    from mlstc.evaluation import thresholds
+
+    assert set(finetunes.SWEEP_RULES) == set(thresholds.STRATEGIES) == set(shown.RULES)
+    assert [shown.rule(r) for r in finetunes.SWEEP_RULES] == ["0.5", "global", "per-label"]
+    assert finetunes.comparison_name("db", "per_label") == "db vs BCE, per-label thresholds"
 
 
 class _Run:
@@ -87,7 +96,7 @@ def test_the_sweep_compares_each_loss_with_bce_and_records_only_the_coupled_ones
                                         "minilm linear, per-label: focal vs BCE"]
     assert [list(c.claims) for c in family] == [[], [], ["dependencies"], []]  # focal vs BCE: no claim's wording
     assert len(keys) == 2 * len(family)
-    assert keys[-1] == {"setting": "minilm linear", "rule": "per-label", "loss": "focal"}
+    assert keys[-1] == {"setting": "minilm linear", "rule": "per_label", "loss": "focal"}
 
 
 def test_the_sweep_saves_one_result_per_loss_with_seed_means():
@@ -104,8 +113,8 @@ def test_the_sweep_saves_one_result_per_loss_with_seed_means():
     # every seed's decisions under both tuned rules, validation and test, saved beside it
     assert sorted(options["decisions"]) == sorted(f"{split}-{rule}-seed{s}" for split in ("test", "validation")
                                                   for rule in finetunes.RULES for s in (0, 1))
-    assert options["decisions"]["test-per-label-seed1"] is sweep.preds[("toy", "minilm", "linear", "bce", 1,
-                                                                         "per-label")]
+    assert options["decisions"]["test-per_label-seed1"] is sweep.preds[("toy", "minilm", "linear", "bce", 1,
+                                                                         "per_label")]
     assert options["extra"]["seed_decisions"] == {"seeds": [0, 1], "rules": list(finetunes.RULES)}
     assert finetunes.sweep_name("tf-idf", "mlp", "db") == "mlp-tf-idf-db"
 

@@ -68,6 +68,25 @@ def test_outputs_show_no_machine_path(html, name):
     assert not found, f"{name}: outputs show machine paths: {found}"
 
 
+CODE_KEY = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")  # micro_f1, tail_macro_f1, per_label: a key, not words
+
+
+def test_a_code_key_is_told_from_words():
+    assert CODE_KEY.findall("micro_f1 per_label") == ["micro_f1", "per_label"]
+    assert not CODE_KEY.findall("tail macro-F1, per-label thresholds (each side) svm-tf-idf")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PAGES)
+def test_output_table_headers_are_words(html, name):
+    """A reader sees "macro-F1" and "per-label", not ``macro_f1`` and ``per_label``."""
+    headers = [th.get_text(" ", strip=True) for th in page(html, name).select(".cell_output th, .output th")]
+    if name[:2] in ("01", "02", "03", "04", "05", "06"):  # each shows a verdict table: the selector must find it
+        assert headers, f"{name}: no output table header found"
+    keys = sorted({k for h in headers for k in CODE_KEY.findall(h)})
+    assert not keys, f"{name}: table headers show code keys: {keys}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", expected_failure(PAGES))
 def test_every_figure_has_alt_text_and_a_caption(html, name):

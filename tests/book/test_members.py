@@ -220,3 +220,12 @@ def test_every_member_an_earlier_chapter_saves_has_a_rebuild():
     from mlstc.results import rebuild
 
     assert set(members.SAVED | members.HIERARCHY) - {"05_ensembles"} == set(rebuild.BUILDERS)
+
+
+def test_a_record_without_its_chapters_settings_says_to_rerun_the_chapter():
+    """A member is rebuilt from what its record keeps, never from a notebook's defaults."""
+    from mlstc.results import rebuild
+
+    with pytest.raises(KeyError, match="rerun that chapter once"):
+        rebuild.settings({"model": "svm-MiniLM (frozen)", "notebook": "01_preprocessing", "extra": {}})
+    assert rebuild.settings({"extra": {"settings": {"max_length": 9}}}) == {"max_length": 9}

@@ -34,5 +34,6 @@ def test_threshold_rules_average_seeds_and_say_what_per_label_thresholds_move(ca
     two = {"global": (None, {"micro_f1": 0.6, "macro_f1": 0.4}),
            "per_label": (None, {"micro_f1": 0.7, "macro_f1": 0.7})}
     table = shown.threshold_rules({"reuters": [one, two]}).data
-    assert abs(table.loc[("reuters", "global"), "micro_f1"] - 0.7) < 1e-12
+    assert abs(table.loc[("reuters", "global"), "micro-F1"] - 0.7) < 1e-12
+    assert list(table.index.get_level_values("thresholds")) == ["global", "per-label"]  # rules in words
     assert "micro-F1 by +0.0 and macro-F1 by +20.0 points (mean of 2 seeds)" in capsys.readouterr().out

@@ -41,7 +41,7 @@ def test_judge_adjusts_the_family_records_claims_and_words_the_verdicts():
     # one Holm family of six tests; a comparison bearing on two claims is one test in it
     assert {f["id"] for f in run.recorded_families} == {"01_x/1"} and {f["size"] for f in run.recorded_families} == {6}
     assert [f["index"] for f in run.recorded_families] == [0, 1, 4, 4, 5, 5]
-    assert list(verdicts.shown(judged).columns) == ["seeds", "verdict"]
+    assert list(verdicts.shown(judged).columns) == ["seeds (each side)", "verdict"]
     assert verdicts.outcome_counts(judged.iloc[:0]) == "none"
     # the evidence keeps the interval its verdict shows: the chapter's and the page's are one
     low, high = run.claims[0][5]
