@@ -9,6 +9,7 @@ import json
 import pandas as pd
 
 from mlstc import results
+from mlstc.book import shown
 from mlstc.core import paths, profiles
 
 
@@ -48,6 +49,9 @@ def benchmarks(profile: str):
     return where, pd.DataFrame(record["rows"]).set_index(["what", "setting"])
 
 
+PRECISIONS = {"mixed_bfloat16": "bfloat16 (mixed)", "mixed_float16": "float16 (mixed)"}  # a Keras policy in words
+
+
 def gpu_runs():
     """``(one line per run: file, date, devices, versions; the training rows of every
     run)`` of ``benchmarks/gpu_jax.py``, or ``None`` where none has run."""
@@ -60,8 +64,11 @@ def gpu_runs():
         machine = record["machine"]
         lines.append(f"{path.name}: {machine['date']}, {', '.join(machine['devices'])}, JAX {machine['jax']}, "
                      f"Keras {machine['keras']}")
-        rows += [{"run": path.stem, **r} for r in record["rows"] if not r["batches"].startswith("inference")]
+        rows += [{"run": path.stem.removeprefix("gpu_jax_"), **r, "precision": PRECISIONS.get(r["precision"],
+                                                                                          r["precision"])}
+                 for r in record["rows"] if not r["batches"].startswith("inference")]
     return lines, pd.DataFrame(rows).set_index(["architecture", "precision", "batches", "run"]).sort_index()
+
 
 
 def reproduced(profile: str) -> pd.DataFrame:
@@ -103,6 +110,7 @@ def saved_results(profile: str) -> str:
     saved = results.table(profile, ["micro_f1", "macro_f1", "subset_accuracy"])
     if not len(saved):
         return ""
+    saved = saved.rename(columns=shown.metric)
     return "".join(f"<details><summary><b>{chapter}</b>: {len(rows)} results</summary>"
                    f"{rows.droplevel(['profile', 'notebook']).style.format('{:.3f}', na_rep='').to_html()}</details>"
                    for chapter, rows in saved.groupby(level="notebook", sort=True))

@@ -281,12 +281,12 @@ def save_for_objectives(run, dataset, choice: PoolChoice, scored: dict, *, own: 
         reloaded = metrics.evaluate(test.y, reloaded_probs >= loaded.thresholds)
         earlier = [m for m in choice.kept[chosen].combiner.members if m not in own]
         earlier_seconds = train_seconds(run.profile.name, dataset.key, earlier)
-        training = "" if earlier_seconds is None else f", {earlier_seconds / 60:.0f} min to train"
+        training = "" if earlier_seconds is None else f", {earlier_seconds / 60:.0f} min"
         round_trip.append({"data set": dataset.key, "objective": objective.replace("_f1", "-F1"), "combiner": chosen,
-                           "members": f"{len(loaded.members)}: {len(earlier)} from chapters 01-04{training}",
+                           "members": f"{len(loaded.members)} ({len(earlier)} from 01-04{training})",
+                           **{m.replace("_f1", "-F1"): f"{scored[chosen][m]:.3f} → {reloaded[m]:.3f}"
+                              for m in ("micro_f1", "macro_f1")},
                            "largest probability difference": float(abs(reloaded_probs - probs["test"]).max()),
-                           **{f"{m.replace('_f1', '-F1')} scored → reloaded":
-                              f"{scored[chosen][m]:.3f} → {reloaded[m]:.3f}" for m in ("micro_f1", "macro_f1")},
                            "min": (time.perf_counter() - started) / 60})
     return by_objective, round_trip
 

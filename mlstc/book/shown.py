@@ -31,14 +31,25 @@ def path(where: Path | str) -> str:
 
 
 NAMES = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "subset_accuracy": "subset accuracy",
-         "tail_macro_f1": "tail macro-F1", "hamming_loss": "Hamming loss"}  # a metric's key -> its name on a page
+         "tail_macro_f1": "tail macro-F1", "hamming_loss": "Hamming loss", "keras3_accuracy": "Keras 3 accuracy",
+         "hierarchical_f1": "hierarchical F1", "level1_macro_f1": "level-1 macro-F1",
+         "level2_macro_f1": "level-2 macro-F1", "docs_per_s": "docs/s", "word_pieces_per_s": "word pieces/s",
+         "wall_time_s": "wall time (s)", "cpu_count": "CPU cores", "memory_gib": "memory (GiB)",
+         }  # a key of a result or record -> its name on a page; metric() words the others
 # a threshold rule of mlstc.evaluation.thresholds.STRATEGIES (the one name code uses) -> its name on a page
 RULES = {"fixed": "0.5", "global": "global", "per_label": "per-label"}
 
 
 def metric(key: str) -> str:
-    """A metric's name on a page: ``micro-F1`` for ``micro_f1``, words for any other key."""
+    """A metric's (or a record's key's) name on a page: ``micro-F1`` for ``micro_f1``,
+    ``micro-F1 low`` for ``micro_f1_low``, words for any other key."""
     return NAMES.get(key, key.replace("_f1", "-F1").replace("_", " "))
+
+
+def header(name) -> str:
+    """A column or row name with each key in it worded by :func:`metric`:
+    ``micro_f1 seed std`` -> ``micro-F1 seed std``; a name that is not a string as it is."""
+    return " ".join(metric(word) for word in name.split(" ")) if isinstance(name, str) else name
 
 
 def rule(key: str) -> str:
