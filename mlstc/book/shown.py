@@ -30,12 +30,12 @@ def path(where: Path | str) -> str:
         return where.name
 
 
+# a key of a result or record -> its name on a page; metric() words the others
 NAMES = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "subset_accuracy": "subset accuracy",
          "tail_macro_f1": "tail macro-F1", "hamming_loss": "Hamming loss", "keras3_accuracy": "Keras 3 accuracy",
          "hierarchical_f1": "hierarchical F1", "level1_macro_f1": "level-1 macro-F1",
          "level2_macro_f1": "level-2 macro-F1", "docs_per_s": "docs/s", "word_pieces_per_s": "word pieces/s",
-         "wall_time_s": "wall time (s)", "cpu_count": "CPU cores", "memory_gib": "memory (GiB)",
-         }  # a key of a result or record -> its name on a page; metric() words the others
+         "wall_time_s": "wall time (s)", "cpu_count": "CPU cores", "memory_gib": "memory (GiB)"}
 # a threshold rule of mlstc.evaluation.thresholds.STRATEGIES (the one name code uses) -> its name on a page
 RULES = {"fixed": "0.5", "global": "global", "per_label": "per-label"}
 
@@ -66,7 +66,7 @@ def intervals(table, metrics=("micro_f1", "macro_f1", "subset_accuracy"), **colu
     shown = pd.DataFrame(index=table.index)
     for m in metrics:
         shown[metric(m)] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
-                                  zip(table[m], table[m + "_low"], table[m + "_high"])]
+                            zip(table[m], table[m + "_low"], table[m + "_high"])]
     for name, values in columns.items():
         shown[name] = values
         try:
